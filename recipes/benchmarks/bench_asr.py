@@ -1,0 +1,114 @@
+"""ASR benchmark: our Speech-Transformer against pocketsphinx on the same held-out clips, plus training speed.
+
+    python recipes/benchmarks/bench_asr.py --model outputs/asr_demo --dataset_dir outputs/speech3k \
+        --test_speaker en-us+f4 --max_samples 100
+
+Quality and speed of recognition (WER, CER, RTF at batch 1 and 16, peak RSS of the evaluation) for our model,
+and WER, CER, RTF of pocketsphinx (pip, with its bundled en-us model) on the same clips in the same run. Training
+throughput, in seconds of speech per second, for the demo and ljspeech presets over --train_steps steps each, in
+subprocesses whose peak RSS is reported. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "recipes"))
+
+from evaluate_asr import evaluate_asr  # noqa: E402
+
+from s2i_hf.data.audio import load_audio  # noqa: E402
+from s2i_hf.data.ljspeech import load_ljspeech  # noqa: E402
+from s2i_hf.metrics import load_metric  # noqa: E402
+
+
+def pocketsphinx_scores(dataset_dir, test_speaker, max_samples):
+    from pocketsphinx import Decoder
+
+    data = load_ljspeech(dataset_dir, test_speaker=test_speaker)["test"]
+    data = data.select(range(min(max_samples, len(data))))
+    decoder = Decoder(samprate=16000)
+    waves = [load_audio(a, 16000) for a in data["audio"]]
+    hyps, busy = [], 0.0
+    for wave in waves:
+        pcm = (np.clip(wave, -1, 1) * 32767).astype(np.int16).tobytes()
+        start = time.perf_counter()
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        hyps.append(decoder.hyp().hypstr if decoder.hyp() else "")
+        busy += time.perf_counter() - start
+    refs = data["normalized_text"]
+    return {"wer": round(load_metric("wer").compute(predictions=hyps, references=refs), 4),
+            "cer": round(load_metric("cer").compute(predictions=hyps, references=refs), 4),
+            "rtf": round(busy / (sum(len(w) for w in waves) / 16000), 4), "n": len(refs)}
+
+
+def training_throughput(config, dataset_dir, steps, extra):
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, str(ROOT / "recipes/train_asr.py"), "--config", str(ROOT / config), "--dataset_dir",
+               dataset_dir, "--output_dir", out, "--max_steps", str(steps), "--eval_strategy", "no",
+               "--save_strategy", "no", "--report_to", "none", "--max_eval_samples", "1", "--use_cpu", "true",
+               "--warmup_steps", "1", "--logging_steps", "1", *extra]
+        subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+        result = json.loads((Path(out) / "train_results.json").read_text())
+        state = json.loads((Path(out) / "trainer_state.json").read_text())
+    # drop the first step (allocations, thread pools): time per step from the logged steps 2..N
+    times = [h for h in state["log_history"] if "loss" in h]
+    return result, len(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--dataset_dir", required=True)
+    parser.add_argument("--test_speaker", default="en-us+f4")
+    parser.add_argument("--max_samples", type=int, default=100)
+    parser.add_argument("--train_steps", type=int, default=10)
+    args = parser.parse_args()
+
+    ours_b1 = evaluate_asr(args.model, args.dataset_dir, test_speaker=args.test_speaker, batch_size=1,
+                           max_samples=args.max_samples)
+    ours_b16 = evaluate_asr(args.model, args.dataset_dir, test_speaker=args.test_speaker, batch_size=16,
+                            max_samples=args.max_samples)
+    sphinx = pocketsphinx_scores(args.dataset_dir, args.test_speaker, args.max_samples)
+    train = load_ljspeech(args.dataset_dir, test_speaker=args.test_speaker)["train"]
+    mean_seconds = float(np.mean(train["duration"]))
+    throughput = {}
+    for name, config, extra in (
+        ("demo", "recipes/configs/asr_demo.yaml", []),
+        ("ljspeech", "recipes/configs/asr_ljspeech.yaml",
+         ["--per_device_train_batch_size", "8", "--dataloader_num_workers", "0", "--load_best_model_at_end", "false",
+          "--preprocessing_num_workers", "2"]),
+    ):
+        result, _ = training_throughput(config, args.dataset_dir, args.train_steps, extra)
+        throughput[name] = {
+            "utterance_seconds_per_second": round(result["train_samples_per_second"] * mean_seconds, 1),
+            "samples_per_second": result["train_samples_per_second"],
+            "steps": args.train_steps,
+            "peak_rss_mb_so_far": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        }
+    print(json.dumps({
+        "test_clips": ours_b1["n"], "held_out_voice": args.test_speaker,
+        "ours": {"wer": ours_b1["wer"], "cer": ours_b1["cer"], "rtf_batch1": ours_b1["rtf"], "rtf_batch16": ours_b16["rtf"],
+                 "eval_peak_rss_mb": ours_b16["peak_rss_mb"], "threads": ours_b1["threads"]},
+        "pocketsphinx": sphinx,
+        "speedup_vs_pocketsphinx_batch1": round(sphinx["rtf"] / ours_b1["rtf"], 1),
+        "training": throughput, "train_clip_mean_seconds": round(mean_seconds, 2),
+        "examples": ours_b1["examples"],
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Score a saved ASR model on an LJSpeech-format folder: WER, CER, real-time factor and peak memory, as JSON.
+
+    python recipes/evaluate_asr.py --model outputs/asr_demo --dataset_dir outputs/speech --test_speaker en-us+f4
+
+RTF = seconds spent turning waveforms into text (features + greedy generate) / seconds of audio, at
+--batch_size; audio file decoding is not counted. Peak memory is the process's maximum resident set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+import torch
+from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
+
+import s2i_hf  # noqa: F401  (registers the character tokenizer)
+from s2i_hf.data.audio import load_audio
+from s2i_hf.data.ljspeech import load_ljspeech
+from s2i_hf.metrics import load_metric
+from s2i_hf.models.asr import transcribe
+
+
+def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_speaker: str | None = None,
+                 batch_size: int = 1, max_samples: int | None = None, validation_fraction: float = 0.05,
+                 test_fraction: float = 0.05) -> dict:
+    model = AutoModelForSpeechSeq2Seq.from_pretrained(model_dir).eval()
+    processor = AutoProcessor.from_pretrained(model_dir)
+    data = load_ljspeech(dataset_dir, validation_fraction, test_fraction, test_speaker=test_speaker)[split]
+    if max_samples:
+        data = data.select(range(min(max_samples, len(data))))
+    refs = data["normalized_text"]
+    waves = [load_audio(a, 16000) for a in data["audio"]]
+    transcribe(model, processor, waves[:1])  # warm-up: first-call allocations are not the steady state
+    hyps, busy = [], 0.0
+    for i in range(0, len(waves), batch_size):
+        start = time.perf_counter()
+        hyps += transcribe(model, processor, waves[i : i + batch_size])
+        busy += time.perf_counter() - start
+    audio_seconds = sum(len(w) for w in waves) / 16000
+    return {
+        "model": model_dir,
+        "split": split if test_speaker is None or split != "test" else f"test (speaker {test_speaker})",
+        "n": len(refs),
+        "wer": round(load_metric("wer").compute(predictions=hyps, references=refs), 4),
+        "cer": round(load_metric("cer").compute(predictions=hyps, references=refs), 4),
+        "rtf": round(busy / audio_seconds, 4),
+        "batch_size": batch_size,
+        "audio_seconds": round(audio_seconds, 1),
+        "threads": torch.get_num_threads(),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "examples": [{"reference": r, "transcript": h} for r, h in list(zip(refs, hyps))[:3]],
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="folder written by recipes/train_asr.py")
+    parser.add_argument("--dataset_dir", required=True, help="LJSpeech-format folder or parquet export")
+    parser.add_argument("--split", default="test", choices=["train", "validation", "test"])
+    parser.add_argument("--test_speaker", default=None, help="speaker held out as the test split (synthetic corpora)")
+    parser.add_argument("--batch_size", type=int, default=1)
+    parser.add_argument("--max_samples", type=int, default=None)
+    args = parser.parse_args(argv)
+    print(json.dumps(evaluate_asr(args.model, args.dataset_dir, args.split, args.test_speaker, args.batch_size,
+                                  args.max_samples)))
+
+
+if __name__ == "__main__":
+    main()

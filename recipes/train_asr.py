@@ -1,0 +1,135 @@
+"""Train the Speech-Transformer ASR on an LJSpeech-format folder with Seq2SeqTrainer.
+
+    accelerate launch recipes/train_asr.py --config recipes/configs/asr_demo.yaml \
+        --dataset_dir outputs/speech --output_dir outputs/asr
+
+Any field of the config can be overridden on the command line (`--max_steps 2`); `--resume_from_checkpoint latest`
+continues from the newest checkpoint-<step> in --output_dir. Writes the model (safetensors), its processor, the
+test metrics (test_results.json) and a model card (README.md) to --output_dir.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+
+import transformers
+from transformers import Seq2SeqTrainer, Seq2SeqTrainingArguments, Speech2TextForConditionalGeneration, Speech2TextProcessor
+from transformers.trainer_utils import get_last_checkpoint
+
+import s2i_hf  # noqa: F401  (registers the character tokenizer with the Auto classes)
+from s2i_hf.data.ljspeech import load_ljspeech
+from s2i_hf.models.asr import build_model, build_processor
+from s2i_hf.training.arguments import parse_args
+from s2i_hf.training.asr import SpecAugment, SpeechSeq2SeqCollator, build_compute_metrics, prepare_asr_splits
+from s2i_hf.training.model_card import render_asr_card
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str | None = field(default=None, metadata={"help": "start from a saved model instead of a new one"})
+    d_model: int = field(default=256, metadata={"help": "Transformer width"})
+    encoder_layers: int = 12
+    decoder_layers: int = 6
+    attention_heads: int = 4
+    ffn_dim: int = 2048
+    conv_channels: int = 1024
+    conv_kernel_sizes: list[int] = field(default_factory=lambda: [5, 5], metadata={"help": "one stride-2 conv each"})
+    dropout: float = 0.1
+    max_target_positions: int = 1024
+    num_mel_bins: int = 80
+    spec_augment: bool = field(default=True, metadata={"help": "SpecAugment masking during training only"})
+
+
+@dataclass
+class DataArguments:
+    dataset_dir: str = field(default=None, metadata={"help": "LJSpeech-1.1 folder or parquet export"})
+    test_speaker: str | None = field(default=None, metadata={"help": "hold this speaker out as the test split"})
+    validation_fraction: float = 0.05
+    test_fraction: float = 0.05
+    min_duration: float = field(default=0.5, metadata={"help": "seconds; shorter clips are dropped"})
+    max_duration: float = field(default=20.0, metadata={"help": "seconds; longer clips are dropped"})
+    max_train_samples: int | None = None
+    max_eval_samples: int | None = None
+    preprocessing_num_workers: int | None = None
+
+
+def main(argv=None):
+    # 1. Arguments and logging
+    model_args, data_args, training_args = parse_args((ModelArguments, DataArguments, Seq2SeqTrainingArguments), argv)
+    if data_args.dataset_dir is None:
+        raise SystemExit("--dataset_dir is required")
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+                        if training_args.should_log else logging.WARNING)
+    transformers.set_seed(training_args.seed)
+    resume = training_args.resume_from_checkpoint
+    if resume == "latest":
+        resume = get_last_checkpoint(training_args.output_dir) if os.path.isdir(training_args.output_dir) else None
+        logger.info("resuming from %s", resume or "scratch (no checkpoint yet)")
+
+    # 2. Data: LJSpeech-format folder -> splits -> cached log-mel features and label ids
+    splits = load_ljspeech(data_args.dataset_dir, data_args.validation_fraction, data_args.test_fraction,
+                           test_speaker=data_args.test_speaker)
+    if data_args.max_train_samples:
+        splits["train"] = splits["train"].select(range(min(data_args.max_train_samples, len(splits["train"]))))
+    if data_args.max_eval_samples:
+        for name in ("validation", "test"):
+            splits[name] = splits[name].select(range(min(data_args.max_eval_samples, len(splits[name]))))
+    if model_args.model_name_or_path:
+        processor = Speech2TextProcessor.from_pretrained(model_args.model_name_or_path)
+    else:
+        processor = build_processor(num_mel_bins=model_args.num_mel_bins)
+    with training_args.main_process_first(desc="features"):
+        splits = prepare_asr_splits(splits, processor, data_args.min_duration, data_args.max_duration,
+                                    num_proc=data_args.preprocessing_num_workers)
+
+    # 3. Model: a new Speech2Text of the preset's shape, or a saved one
+    if model_args.model_name_or_path:
+        model = Speech2TextForConditionalGeneration.from_pretrained(model_args.model_name_or_path)
+    else:
+        model = build_model(processor, d_model=model_args.d_model, encoder_layers=model_args.encoder_layers,
+                            decoder_layers=model_args.decoder_layers, attention_heads=model_args.attention_heads,
+                            ffn_dim=model_args.ffn_dim, conv_channels=model_args.conv_channels,
+                            conv_kernel_sizes=tuple(model_args.conv_kernel_sizes), dropout=model_args.dropout,
+                            max_target_positions=model_args.max_target_positions,
+                            generation_max_length=training_args.generation_max_length or 300)
+    if model_args.spec_augment:
+        SpecAugment().attach(model)
+    logger.info("model: %.2f M parameters", sum(p.numel() for p in model.parameters()) / 1e6)
+
+    # 4. Train (evaluation generates, and is scored by WER/CER)
+    trainer = Seq2SeqTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=splits["train"] if training_args.do_train else None,
+        eval_dataset=splits["validation"] if len(splits["validation"]) else None,
+        data_collator=SpeechSeq2SeqCollator(processor, model.config.decoder_start_token_id),
+        processing_class=processor,
+        compute_metrics=build_compute_metrics(processor.tokenizer),
+    )
+    if training_args.do_train:
+        result = trainer.train(resume_from_checkpoint=resume)
+        trainer.save_model()
+        processor.save_pretrained(training_args.output_dir)
+        trainer.log_metrics("train", result.metrics)
+        trainer.save_metrics("train", result.metrics)
+        trainer.save_state()
+
+    # 5. Test split and model card
+    metrics = {}
+    if len(splits["test"]):
+        metrics = trainer.evaluate(splits["test"], metric_key_prefix="test")
+        trainer.log_metrics("test", metrics)
+        trainer.save_metrics("test", metrics)
+    if trainer.is_world_process_zero():
+        render_asr_card(training_args.output_dir, model, data_args, training_args, metrics)
+        print(json.dumps({k: v for k, v in metrics.items() if k in ("test_wer", "test_cer", "test_loss")}))
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Models: one folder per model (`asr/` the Speech-Transformer's tokenizer and presets, `stackgan/`, ...)."""

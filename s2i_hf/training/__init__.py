@@ -1,0 +1,1 @@
+"""What the recipes share: argument parsing, the ASR data pipeline and trainer wiring, the GAN loop, checkpoints."""

@@ -1,0 +1,132 @@
+"""The ASR data pipeline and trainer wiring shared by recipes/train_asr.py and recipes/evaluate_asr.py.
+
+audio -> 16 kHz mono (s2i_hf.data.audio) -> 80-dim log-mel (the processor's feature extractor) -> Speech2Text
+text -> normalized characters -> label ids (the processor's CharTokenizer)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import datasets
+import numpy as np
+import torch
+import torchaudio.transforms as T
+
+from ..data.audio import load_audio
+from ..metrics import load_metric
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_asr_splits(
+    splits: datasets.DatasetDict,
+    processor,
+    min_duration: float = 0.0,
+    max_duration: float = float("inf"),
+    num_proc: int | None = None,
+) -> datasets.DatasetDict:
+    """Filter by duration (seconds) and add `input_features` (frames x mels), `input_length` and `labels`.
+
+    The maps run through datasets, so the features are cached: a second run with the same data and processor
+    reads them back instead of decoding again.
+    """
+    fe, tok = processor.feature_extractor, processor.tokenizer
+    kept = splits.filter(lambda d: [min_duration <= x <= max_duration for x in d], input_columns="duration",
+                         batched=True, desc="duration filter")
+    for name in splits:
+        dropped = len(splits[name]) - len(kept[name])
+        if dropped:
+            logger.info("%s: %d of %d clips outside [%s, %s] s dropped", name, dropped, len(splits[name]),
+                        min_duration, max_duration)
+
+    def featurize(batch):
+        arrays = [load_audio(a, fe.sampling_rate) for a in batch["audio"]]
+        feats = fe(arrays, sampling_rate=fe.sampling_rate, padding=False).input_features
+        return {
+            "input_features": [np.asarray(f, np.float32) for f in feats],
+            "input_length": [len(f) for f in feats],
+            "labels": tok(batch["normalized_text"]).input_ids,
+        }
+
+    first = next(iter(kept.values()))
+    features = datasets.Features({
+        **first.features,
+        "input_features": datasets.Array2D((None, fe.feature_size), "float32"),
+        "input_length": datasets.Value("int32"),
+        "labels": datasets.Sequence(datasets.Value("int32")),
+    })
+    return kept.map(featurize, batched=True, batch_size=16, num_proc=num_proc, features=features,
+                    desc="log-mel features")
+
+
+@dataclass
+class SpeechSeq2SeqCollator:
+    """Pads features (with an attention mask) and labels (with -100, ignored by the loss), and adds the
+    teacher-forcing `decoder_input_ids` (labels shifted right after the start token): with label smoothing the
+    Trainer takes the labels away from the model, which then cannot derive them itself."""
+
+    processor: Any
+    decoder_start_token_id: int
+
+    def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
+        feats = [{"input_features": np.asarray(e["input_features"], np.float32)} for e in examples]
+        batch = self.processor.feature_extractor.pad(feats, padding=True, return_attention_mask=True, return_tensors="pt")
+        longest = max(len(e["labels"]) for e in examples)
+        labels = torch.full((len(examples), longest), -100, dtype=torch.long)
+        for i, e in enumerate(examples):
+            labels[i, : len(e["labels"])] = torch.as_tensor(e["labels"])
+        batch["labels"] = labels
+        decoder_input_ids = torch.full_like(labels, self.processor.tokenizer.pad_token_id)
+        decoder_input_ids[:, 0] = self.decoder_start_token_id
+        decoder_input_ids[:, 1:] = labels[:, :-1].clamp(min=0)
+        decoder_input_ids[:, 1:][labels[:, :-1] == -100] = self.processor.tokenizer.pad_token_id
+        batch["decoder_input_ids"] = decoder_input_ids
+        return batch
+
+
+class SpecAugment:
+    """SpecAugment (Park et al. 2019) masking of the encoder's input features, active only in training mode.
+
+    Installed as a forward pre-hook on the encoder, so nothing changes in the model class or its checkpoints
+    (saved models stay stock Speech2Text) and evaluation/generation (eval mode) never sees masks.
+    """
+
+    def __init__(self, freq_mask: int = 27, time_mask: int = 40, num_freq_masks: int = 2, num_time_masks: int = 2,
+                 max_time_fraction: float = 0.1):
+        self.freq = T.FrequencyMasking(freq_mask, iid_masks=True)
+        self.time = T.TimeMasking(time_mask, iid_masks=True, p=max_time_fraction)
+        self.num_freq_masks, self.num_time_masks = num_freq_masks, num_time_masks
+
+    def __call__(self, module, args, kwargs):
+        if not module.training:
+            return None
+        features = args[0] if args else kwargs["input_features"]
+        spec = features.transpose(1, 2).unsqueeze(1)  # (B, 1, mels, frames), torchaudio's layout
+        for _ in range(self.num_freq_masks):
+            spec = self.freq(spec)
+        for _ in range(self.num_time_masks):
+            spec = self.time(spec)
+        features = spec.squeeze(1).transpose(1, 2)
+        if args:
+            return (features, *args[1:]), kwargs
+        return args, {**kwargs, "input_features": features}
+
+    def attach(self, model) -> torch.utils.hooks.RemovableHandle:
+        return model.get_encoder().register_forward_pre_hook(self, with_kwargs=True)
+
+
+def build_compute_metrics(tokenizer):
+    """`compute_metrics` for Seq2SeqTrainer(predict_with_generate=True): WER and CER from the package modules."""
+    wer, cer = load_metric("wer"), load_metric("cer")
+
+    def compute_metrics(pred) -> dict[str, float]:
+        pred_ids = np.where(pred.predictions < 0, tokenizer.pad_token_id, pred.predictions)
+        label_ids = np.where(pred.label_ids < 0, tokenizer.pad_token_id, pred.label_ids)
+        hyps = tokenizer.batch_decode(pred_ids, skip_special_tokens=True)
+        refs = tokenizer.batch_decode(label_ids, skip_special_tokens=True)
+        return {"wer": wer.compute(predictions=hyps, references=refs), "cer": cer.compute(predictions=hyps, references=refs)}
+
+    return compute_metrics

@@ -1,0 +1,47 @@
+"""Model cards rendered from the Jinja templates in the repository's model_cards/ with huggingface_hub."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from huggingface_hub import ModelCard, ModelCardData
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "model_cards"
+
+
+def render_card(template: str, output_dir: str, card_data: ModelCardData, **fields) -> Path | None:
+    """Write output_dir/README.md from model_cards/<template>; skipped (with a warning) outside a checkout."""
+    path = TEMPLATES / template
+    if not path.is_file():
+        logger.warning("model card template %s not found (installed without the repository?); no card written", path)
+        return None
+    card = ModelCard.from_template(card_data, template_path=str(path), **fields)
+    out = Path(output_dir) / "README.md"
+    card.save(out)
+    return out
+
+
+def render_asr_card(output_dir, model, data_args, training_args, metrics: dict) -> Path | None:
+    config = model.config
+    shown = {k.removeprefix("test_"): round(v, 4) for k, v in metrics.items() if k in ("test_wer", "test_cer", "test_loss")}
+    card_data = ModelCardData(
+        library_name="transformers", pipeline_tag="automatic-speech-recognition", license="apache-2.0",
+        tags=["s2i_hf", "speech-transformer", "speech_to_text"], datasets=["keithito/lj_speech"],
+        metrics=["wer", "cer"],
+    )
+    test_split = (f"clips of the held-out speaker `{data_args.test_speaker}`" if data_args.test_speaker
+                  else f"the hash-chosen {data_args.test_fraction:.0%} of clips (s2i_hf.data.ljspeech)")
+    return render_card(
+        "asr.md", output_dir, card_data,
+        model_name=Path(output_dir).name, dataset=data_args.dataset_dir, repo_or_path=output_dir,
+        parameters=f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M", d_model=config.d_model,
+        heads=config.encoder_attention_heads, ffn=config.encoder_ffn_dim, encoder_layers=config.encoder_layers,
+        decoder_layers=config.decoder_layers, vocab_size=config.vocab_size, test_split=test_split, metrics=shown,
+        training_summary=(f"{training_args.max_steps if training_args.max_steps > 0 else training_args.num_train_epochs} "
+                          f"{'steps' if training_args.max_steps > 0 else 'epochs'}, batch {training_args.per_device_train_batch_size} "
+                          f"per device, learning rate {training_args.learning_rate}, label smoothing "
+                          f"{training_args.label_smoothing_factor}, seed {training_args.seed}."),
+    )
