@@ -16,15 +16,23 @@ import os
 from dataclasses import dataclass, field
 
 import transformers
-from transformers import Seq2SeqTrainer, Seq2SeqTrainingArguments, Speech2TextForConditionalGeneration, Speech2TextProcessor
+from transformers import Seq2SeqTrainingArguments, Speech2TextForConditionalGeneration, Speech2TextProcessor
 from transformers.trainer_utils import get_last_checkpoint
 
 import s2i_hf  # noqa: F401  (registers the character tokenizer with the Auto classes)
 from s2i_hf.data.ljspeech import load_ljspeech
 from s2i_hf.models.asr import build_model, build_processor
 from s2i_hf.training.arguments import parse_args
-from s2i_hf.training.asr import SpecAugment, SpeechSeq2SeqCollator, build_compute_metrics, prepare_asr_splits
+from s2i_hf.training.asr import (
+    HybridCTCSeq2SeqTrainer,
+    SpecAugment,
+    SpeechSeq2SeqCollator,
+    build_compute_metrics,
+    prepare_asr_splits,
+    strip_ctc_head,
+)
 from s2i_hf.training.model_card import render_asr_card
+from s2i_hf.training.publish import publish
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +51,7 @@ class ModelArguments:
     max_target_positions: int = 1024
     num_mel_bins: int = 80
     spec_augment: bool = field(default=True, metadata={"help": "SpecAugment masking during training only"})
+    ctc_weight: float = field(default=0.3, metadata={"help": "weight of the auxiliary encoder CTC loss (0: none)"})
 
 
 @dataclass
@@ -66,6 +75,15 @@ def main(argv=None):
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
                         if training_args.should_log else logging.WARNING)
     transformers.set_seed(training_args.seed)
+    # The Trainer would contact the Hub at start-up; we publish once, at the end (offline targets allowed).
+    push_target = training_args.hub_model_id if training_args.push_to_hub else None
+    if training_args.push_to_hub and not push_target:
+        raise SystemExit("--push_to_hub needs --hub_model_id (a Hub repo id, or file://PATH for a local folder)")
+    training_args.push_to_hub = False
+    if training_args.ddp_find_unused_parameters is None:
+        # Every parameter takes part in every step; DDP's search for unused ones would also miss the CTC head,
+        # whose output leaves the forward through an attribute, and mark it ready twice.
+        training_args.ddp_find_unused_parameters = False
     resume = training_args.resume_from_checkpoint
     if resume == "latest":
         resume = get_last_checkpoint(training_args.output_dir) if os.path.isdir(training_args.output_dir) else None
@@ -102,7 +120,8 @@ def main(argv=None):
     logger.info("model: %.2f M parameters", sum(p.numel() for p in model.parameters()) / 1e6)
 
     # 4. Train (evaluation generates, and is scored by WER/CER)
-    trainer = Seq2SeqTrainer(
+    trainer = HybridCTCSeq2SeqTrainer(
+        ctc_weight=model_args.ctc_weight,
         model=model,
         args=training_args,
         train_dataset=splits["train"] if training_args.do_train else None,
@@ -113,6 +132,7 @@ def main(argv=None):
     )
     if training_args.do_train:
         result = trainer.train(resume_from_checkpoint=resume)
+        strip_ctc_head(model)
         trainer.save_model()
         processor.save_pretrained(training_args.output_dir)
         trainer.log_metrics("train", result.metrics)
@@ -127,6 +147,8 @@ def main(argv=None):
         trainer.save_metrics("test", metrics)
     if trainer.is_world_process_zero():
         render_asr_card(training_args.output_dir, model, data_args, training_args, metrics)
+        if push_target:
+            logger.info("published to %s", publish(training_args.output_dir, push_target))
         print(json.dumps({k: v for k, v in metrics.items() if k in ("test_wer", "test_cer", "test_loss")}))
     return metrics
 

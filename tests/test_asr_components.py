@@ -98,3 +98,44 @@ def test_spec_augment_masks_only_in_training():
     with torch.no_grad():
         model(input_features=features, labels=labels)
     assert torch.equal(after[-1], features)
+
+
+def test_silence_and_empty_audio_give_empty_transcripts_and_speech_still_runs():
+    from s2i_hf.models.asr import is_silent, transcribe
+
+    processor = build_processor()
+    model = build_model(processor, d_model=16, encoder_layers=1, decoder_layers=1, attention_heads=2, ffn_dim=32,
+                        conv_channels=16).eval()
+    noise = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    silence = np.zeros(16000, np.float32)
+    assert is_silent(silence) and is_silent(np.zeros(0, np.float32)) and not is_silent(noise)
+    texts = transcribe(model, processor, [silence, noise, np.zeros(0, np.float32)], max_length=5)
+    assert texts[0] == "" and texts[2] == ""
+    assert isinstance(texts[1], str) and len(texts[1]) <= 4
+    with pytest.raises(ValueError, match="22050 Hz"):
+        transcribe(model, processor, [noise], sampling_rate=22050)
+
+
+def test_hybrid_ctc_loss_is_finite_trains_the_head_and_is_stripped(tmp_path):
+    from transformers import Seq2SeqTrainingArguments
+
+    from s2i_hf.training.asr import HybridCTCSeq2SeqTrainer, strip_ctc_head
+
+    processor = build_processor()
+    model = build_model(processor, d_model=16, encoder_layers=1, decoder_layers=1, attention_heads=2, ffn_dim=32,
+                        conv_channels=16, dropout=0.0)
+    args = Seq2SeqTrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True)
+    trainer = HybridCTCSeq2SeqTrainer(model=model, args=args, ctc_weight=0.5)
+    examples = [{"input_features": np.random.default_rng(i).standard_normal((80, 80)).astype(np.float32),
+                 "labels": [5, 6, 7, 2]} for i in range(2)]
+    batch = SpeechSeq2SeqCollator(processor, decoder_start_token_id=2)(examples)
+    model.train()
+    with_ctc = trainer.compute_loss(model, dict(batch))
+    trainer.ctc_weight = 0.0
+    without = trainer.compute_loss(model, dict(batch))
+    assert torch.isfinite(with_ctc) and with_ctc.item() != pytest.approx(without.item())
+    trainer.ctc_weight = 0.5
+    trainer.compute_loss(model, dict(batch)).backward()
+    assert model.ctc_head.weight.grad is not None and model.ctc_head.weight.grad.abs().sum() > 0
+    strip_ctc_head(model)
+    assert not any("ctc_head" in k for k in model.state_dict())

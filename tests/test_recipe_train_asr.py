@@ -31,13 +31,21 @@ def test_accelerate_launch_trains_saves_resumes_and_reloads(speech_corpus, tmp_p
     out = tmp_path / "asr"
     launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", "accelerate_configs/cpu.yaml",
               "recipes/train_asr.py", *TINY, "--dataset_dir", str(speech_corpus), "--output_dir", str(out)]
-    first = _run(launch)
+    hub = tmp_path / "hub" / "s2i-asr-tiny"
+    first = _run(launch + ["--push_to_hub", "true", "--hub_model_id", f"file://{hub}"])
     metrics = json.loads(first.stdout.strip().splitlines()[-1])
     assert 0.0 <= metrics["test_cer"] <= 1.5 and metrics["test_loss"] > 0
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
     for name in ("model.safetensors", "config.json", "processor_config.json", "vocab.json", "README.md"):
         assert (out / name).is_file(), name
     assert "| cer |" in (out / "README.md").read_text()
+    from safetensors import safe_open
+
+    with safe_open(out / "model.safetensors", "pt") as f:  # the training-only CTC head is not published
+        assert not [k for k in f.keys() if "ctc_head" in k] and any(k.startswith("model.encoder") for k in f.keys())
+    # published offline: the repository's files, without checkpoints or optimizer states
+    assert (hub / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
+    assert (hub / "README.md").is_file() and not list(hub.glob("checkpoint-*"))
     state = json.loads((out / "checkpoint-4" / "trainer_state.json").read_text())
     assert state["global_step"] == 4
 

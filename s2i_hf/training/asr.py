@@ -14,6 +14,7 @@ import datasets
 import numpy as np
 import torch
 import torchaudio.transforms as T
+from transformers import Seq2SeqTrainer
 
 from ..data.audio import load_audio
 from ..metrics import load_metric
@@ -130,3 +131,56 @@ def build_compute_metrics(tokenizer):
         return {"wer": wer.compute(predictions=hyps, references=refs), "cer": cer.compute(predictions=hyps, references=refs)}
 
     return compute_metrics
+
+
+class HybridCTCSeq2SeqTrainer(Seq2SeqTrainer):
+    """Seq2SeqTrainer with an auxiliary CTC loss on the encoder (hybrid CTC/attention, Watanabe et al. 2017;
+    for the Speech-Transformer, Karita et al. 2019): loss = (1 - w) * attention loss + w * CTC loss.
+
+    From scratch, an attention decoder first learns a language model and its cross-attention stays uniform for a
+    long while; CTC forces the encoder to be monotonically aligned with the text from the first steps, which is
+    what lets a small model learn to listen within a CPU budget. The CTC head (`model.ctc_head`, one Linear) is a
+    training device only: `strip_ctc_head` removes it before the final save, so the published model is a stock
+    Speech2TextForConditionalGeneration. Evaluation ignores it.
+    """
+
+    def __init__(self, model=None, *args, ctc_weight: float = 0.3, **kwargs):
+        # the head joins the model before the Trainer moves it to its device and builds the optimizer over it
+        if ctc_weight > 0 and not hasattr(model, "ctc_head"):
+            model.ctc_head = torch.nn.Linear(model.config.d_model, model.config.vocab_size)
+            # The head runs inside the model's forward (an encoder hook), not after it: under DDP, parameters
+            # used outside the wrapped forward break gradient synchronisation.
+            def run_head(encoder, args, output):
+                model._ctc_logits = model.ctc_head(output.last_hidden_state) if encoder.training else None
+
+            model._ctc_hook = model.get_encoder().register_forward_hook(run_head)
+        super().__init__(model, *args, **kwargs)
+        self.ctc_weight = ctc_weight
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels, mask = inputs.get("labels"), inputs.get("attention_mask")
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        if self.ctc_weight > 0 and model.training and labels is not None:
+            loss = (1 - self.ctc_weight) * loss + self.ctc_weight * self._ctc_loss(model, outputs, labels, mask)
+        return (loss, outputs) if return_outputs else loss
+
+    def _ctc_loss(self, model, outputs, labels, mask):
+        core = self.accelerator.unwrap_model(model)
+        logits = core._ctc_logits
+        frames = logits.shape[1]
+        if mask is not None:
+            lengths = core._get_feat_extract_output_lengths(mask.sum(-1)).clamp(max=frames)
+        else:
+            lengths = torch.full((logits.shape[0],), frames, dtype=torch.long, device=logits.device)
+        eos, blank = core.config.eos_token_id, core.config.pad_token_id  # <pad> never occurs in text: the blank
+        keep = (labels >= 0) & (labels != eos)
+        log_probs = logits.float().log_softmax(-1).transpose(0, 1)
+        return torch.nn.functional.ctc_loss(log_probs, labels[keep], lengths, keep.sum(-1), blank=blank,
+                                            reduction="mean", zero_infinity=True)
+
+
+def strip_ctc_head(model) -> None:
+    """Remove the training-only CTC head, so that the saved model is stock Speech2Text."""
+    if hasattr(model, "ctc_head"):
+        model._ctc_hook.remove()
+        del model.ctc_head, model._ctc_hook, model._ctc_logits

@@ -79,13 +79,34 @@ def build_model(
     return model
 
 
+SILENCE_RMS = 1e-4  # about -80 dBFS: below this a clip holds no speech (16-bit dither is about -100 dBFS)
+
+
+def is_silent(waveform, threshold: float = SILENCE_RMS) -> bool:
+    import numpy as np
+
+    waveform = np.asarray(waveform, np.float32)
+    return waveform.size == 0 or float(np.sqrt(np.mean(waveform**2))) < threshold
+
+
 @torch.inference_mode()
 def transcribe(model, processor, waveforms: list, sampling_rate: int = 16000, **generate_kwargs) -> list[str]:
-    """Greedy transcripts of 16 kHz mono float waveforms (see s2i_hf.data.audio.load_audio), batched as given."""
+    """Greedy transcripts of 16 kHz mono float waveforms (see s2i_hf.data.audio.load_audio), batched as given.
+
+    A silent or empty waveform gets an empty transcript without running the model: an attention decoder
+    would otherwise hallucinate a fluent sentence from nothing.
+    """
     fe = processor.feature_extractor
     if sampling_rate != fe.sampling_rate:
         raise ValueError(f"waveforms are at {sampling_rate} Hz, the feature extractor expects {fe.sampling_rate} Hz")
-    inputs = fe(list(waveforms), sampling_rate=sampling_rate, padding=True, return_attention_mask=True, return_tensors="pt")
+    texts = [""] * len(waveforms)
+    speech = [i for i, w in enumerate(waveforms) if not is_silent(w)]
+    if not speech:
+        return texts
+    inputs = fe([waveforms[i] for i in speech], sampling_rate=sampling_rate, padding=True, return_attention_mask=True,
+                return_tensors="pt")
     ids = model.generate(inputs.input_features.to(model.device), attention_mask=inputs.attention_mask.to(model.device),
                          **generate_kwargs)
-    return processor.tokenizer.batch_decode(ids, skip_special_tokens=True)
+    for i, text in zip(speech, processor.tokenizer.batch_decode(ids, skip_special_tokens=True)):
+        texts[i] = text
+    return texts
