@@ -49,13 +49,15 @@ class ESpeak:
             self._chunks.append(ctypes.string_at(wav, num_samples * 2))
         return 0
 
-    def synthesize(self, text: str, voice: str, rate: int = 175, pitch: int = 50) -> np.ndarray:
+    def synthesize(self, text: str, voice: str, rate: int = 175, pitch: int = 50, seed: int = 0) -> np.ndarray:
         """Speak `text` with an eSpeak voice name ("en-us", "en+f3", ...), rate in words/minute, pitch 0-99.
 
         The output depends on what the process spoke before (state survives even espeak_Terminate, and
         espeak_ng_SetRandSeed does not reset it); callers that need repeatable files speak fixed blocks of clips
-        in fresh processes.
+        in fresh processes. `seed` seeds eSpeak's own random generator, which would otherwise be seeded from the
+        clock at start-up.
         """
+        self._lib.espeak_ng_SetRandSeed(ctypes.c_long(seed))
         if voice != self._voice:
             if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise ESpeakError(f"eSpeak NG has no voice {voice!r}")

@@ -45,7 +45,7 @@ def _speak_block(jobs: list[tuple]) -> int:
     if engine.sampling_rate != SAMPLING_RATE:
         raise RuntimeError(f"eSpeak NG speaks at {engine.sampling_rate} Hz, expected {SAMPLING_RATE}")
     for wav_path, text, voice, rate, pitch, pad_seed in sorted(jobs, key=lambda job: job[2]):
-        samples = engine.synthesize(text, voice=voice, rate=rate, pitch=pitch)
+        samples = engine.synthesize(text, voice=voice, rate=rate, pitch=pitch, seed=int(pad_seed * 2**31))
         # LJSpeech clips start and end with a little silence; vary it so clip edges carry no fixed cue.
         pad_rng = random.Random(pad_seed)
         head, tail = (np.zeros(int(SAMPLING_RATE * pad_rng.uniform(0.05, 0.25)), np.int16) for _ in range(2))
