@@ -62,11 +62,8 @@ def training_throughput(config, dataset_dir, steps, extra):
                "--save_strategy", "no", "--report_to", "none", "--max_eval_samples", "1", "--use_cpu", "true",
                "--warmup_steps", "1", "--logging_steps", "1", *extra]
         subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
-        result = json.loads((Path(out) / "train_results.json").read_text())
-        state = json.loads((Path(out) / "trainer_state.json").read_text())
-    # drop the first step (allocations, thread pools): time per step from the logged steps 2..N
-    times = [h for h in state["log_history"] if "loss" in h]
-    return result, len(times)
+        # samples/s over all steps, the first (allocations, thread pools) included
+        return json.loads((Path(out) / "train_results.json").read_text())
 
 
 def main():
@@ -92,7 +89,7 @@ def main():
          ["--per_device_train_batch_size", "8", "--dataloader_num_workers", "0", "--load_best_model_at_end", "false",
           "--preprocessing_num_workers", "2"]),
     ):
-        result, _ = training_throughput(config, args.dataset_dir, args.train_steps, extra)
+        result = training_throughput(config, args.dataset_dir, args.train_steps, extra)
         throughput[name] = {
             "utterance_seconds_per_second": round(result["train_samples_per_second"] * mean_seconds, 1),
             "samples_per_second": result["train_samples_per_second"],
