@@ -7,9 +7,12 @@ __version__ = "0.1.0"
 
 
 def _register():
-    from transformers import AutoTokenizer, Speech2TextConfig
+    from transformers import AutoConfig, AutoTokenizer, Speech2TextConfig
 
     from .models.asr.tokenization_char import CharTokenizer
+    from .models.stackgan import StackGANConfig
+
+    AutoConfig.register("stackgan", StackGANConfig, exist_ok=True)
 
     # Lets AutoTokenizer / AutoProcessor resolve "tokenizer_class": "CharTokenizer" in our saved folders. It only
     # matters for speech_to_text folders that name no tokenizer class; stock ones name Speech2TextTokenizer.

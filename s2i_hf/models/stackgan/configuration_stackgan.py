@@ -1,0 +1,46 @@
+"""StackGAN configuration (Zhang et al. 2017). Defaults are the reference networks for CUB birds."""
+
+from huggingface_hub.dataclasses import strict
+from transformers import PreTrainedConfig
+
+
+@strict
+class StackGANConfig(PreTrainedConfig):
+    r"""
+    text_embedding_dim (`int`, defaults to 1024): size of the caption embedding (char-CNN-RNN: 1024).
+    condition_dim (`int`, defaults to 128): size of the conditioning-augmentation code c.
+    noise_dim (`int`, defaults to 100): size of the noise z of Stage I.
+    generator_width (`int`, defaults to 128): the reference `GF_DIM`; Stage I starts at 8x this at 4 x 4.
+    discriminator_width (`int`, defaults to 64): the reference `DF_DIM`.
+    num_residual_blocks (`int`, defaults to 4): residual blocks of the Stage-II generator.
+    stage1_image_size (`int`, defaults to 64) and stage2_image_size (`int`, defaults to 256): fixed by the
+        networks' up- and down-sampling; stored so that inputs can be checked against them.
+    """
+
+    model_type = "stackgan"
+
+    text_embedding_dim: int = 1024
+    condition_dim: int = 128
+    noise_dim: int = 100
+    generator_width: int = 128
+    discriminator_width: int = 64
+    num_residual_blocks: int = 4
+    leaky_relu_slope: float = 0.2
+    stage1_image_size: int = 64
+    stage2_image_size: int = 256
+
+    def validate_architecture(self):
+        """Part of `@strict`-powered validation: the widths must survive the halvings of the up-blocks."""
+        if self.generator_width % 4:
+            raise ValueError(
+                f"generator_width ({self.generator_width}) must be divisible by 4: Stage II halves it twice "
+                f"(to {self.generator_width / 4})"
+            )
+        if (self.stage1_image_size, self.stage2_image_size) != (64, 256):
+            raise ValueError(
+                f"stage1_image_size ({self.stage1_image_size}) and stage2_image_size ({self.stage2_image_size}) "
+                "are fixed at 64 and 256 by the networks"
+            )
+
+
+__all__ = ["StackGANConfig"]

@@ -1,0 +1,254 @@
+"""StackGAN (Zhang et al. 2017): conditioning augmentation, Stage-I and Stage-II generators and discriminators.
+
+Faithful to hanzhanggit/StackGAN-Pytorch `code/model.py` in layers and sizes (at the defaults the Stage-I
+generator has 10.30 M parameters and its discriminator 5.72 M, as the reference), written the transformers way:
+a config, a `StackGANPreTrainedModel` that owns the N(0, 0.02) init, `ModelOutput`s, ecosystem names
+(`text_embeds`, `pixel_values`). One difference: the discriminators return logits, not sigmoid probabilities, so
+the losses use the numerically stable `binary_cross_entropy_with_logits`; the objective is the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from .configuration_stackgan import StackGANConfig
+
+
+def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
+    return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=False)
+
+
+def up_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    """Nearest x2, conv3x3, BatchNorm, ReLU."""
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv3x3(in_channels, out_channels),
+                         nn.BatchNorm2d(out_channels), nn.ReLU(True))
+
+
+def down_block(in_channels: int, out_channels: int, slope: float, batch_norm: bool = True) -> nn.Sequential:
+    """conv4x4 stride 2 (halves the size), BatchNorm, LeakyReLU."""
+    layers = [nn.Conv2d(in_channels, out_channels, 4, 2, 1, bias=False)]
+    layers += [nn.BatchNorm2d(out_channels)] if batch_norm else []
+    return nn.Sequential(*layers, nn.LeakyReLU(slope, True))
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.block = nn.Sequential(conv3x3(channels, channels), nn.BatchNorm2d(channels), nn.ReLU(True),
+                                   conv3x3(channels, channels), nn.BatchNorm2d(channels))
+        self.relu = nn.ReLU(True)
+
+    def forward(self, x):
+        return self.relu(self.block(x) + x)
+
+
+@dataclass
+class ConditioningOutput(ModelOutput):
+    condition: torch.FloatTensor | None = None
+    mu: torch.FloatTensor | None = None
+    logvar: torch.FloatTensor | None = None
+
+
+@dataclass
+class StackGANGeneratorOutput(ModelOutput):
+    """`images` in [-1, 1]; `mu`/`logvar` of the conditioning (for the KL term and the discriminator);
+    `stage1_images` only from Stage II (the frozen Stage I's 64 x 64 draft)."""
+
+    images: torch.FloatTensor | None = None
+    mu: torch.FloatTensor | None = None
+    logvar: torch.FloatTensor | None = None
+    stage1_images: torch.FloatTensor | None = None
+
+
+@dataclass
+class StackGANDiscriminatorOutput(ModelOutput):
+    """`logits`: text-conditioned real/fake logit per image; `unconditional_logits`: Stage II's image-only logit."""
+
+    logits: torch.FloatTensor | None = None
+    unconditional_logits: torch.FloatTensor | None = None
+    image_features: torch.FloatTensor | None = None
+
+
+class StackGANPreTrainedModel(PreTrainedModel):
+    config_class = StackGANConfig
+    base_model_prefix = "stackgan"
+    main_input_name = "text_embeds"
+
+    @torch.no_grad()
+    def _init_weights(self, module):
+        # The reference `weights_init`: conv and linear N(0, 0.02), BatchNorm weight N(1, 0.02) and bias 0.
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            init.normal_(module.weight, 0.0, 0.02)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            init.normal_(module.weight, 1.0, 0.02)
+            init.zeros_(module.bias)
+
+    def _check_embeds(self, text_embeds: torch.Tensor):
+        if text_embeds.ndim != 2 or text_embeds.shape[1] != self.config.text_embedding_dim:
+            raise ValueError(
+                f"text_embeds has shape {tuple(text_embeds.shape)}, but the config expects (batch, "
+                f"{self.config.text_embedding_dim}) (text_embedding_dim)"
+            )
+
+    def _check_images(self, pixel_values: torch.Tensor, size: int):
+        if pixel_values.ndim != 4 or pixel_values.shape[1:] != (3, size, size):
+            raise ValueError(f"pixel_values has shape {tuple(pixel_values.shape)}, but this stage takes (batch, 3, "
+                             f"{size}, {size})")
+
+
+class ConditioningAugmentation(nn.Module):
+    """Linear text_embedding_dim -> 2 x condition_dim, ReLU, split into mu and logvar; c = mu + eps * exp(logvar/2)."""
+
+    def __init__(self, config: StackGANConfig):
+        super().__init__()
+        self.fc = nn.Linear(config.text_embedding_dim, config.condition_dim * 2)
+        self.relu = nn.ReLU()
+        self.condition_dim = config.condition_dim
+
+    def forward(self, text_embeds: torch.Tensor, generator: torch.Generator | None = None) -> ConditioningOutput:
+        x = self.relu(self.fc(text_embeds))
+        mu, logvar = x[:, : self.condition_dim], x[:, self.condition_dim :]
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return ConditioningOutput(condition=mu + eps * torch.exp(0.5 * logvar), mu=mu, logvar=logvar)
+
+
+class StackGANStage1Generator(StackGANPreTrainedModel):
+    """[z | c] -> 8w x 4 x 4 -> four up-blocks -> 3 x 64 x 64 (tanh)."""
+
+    def __init__(self, config: StackGANConfig):
+        super().__init__(config)
+        width = config.generator_width * 8
+        self.conditioning = ConditioningAugmentation(config)
+        self.fc = nn.Sequential(nn.Linear(config.noise_dim + config.condition_dim, width * 4 * 4, bias=False),
+                                nn.BatchNorm1d(width * 4 * 4), nn.ReLU(True))
+        self.upsample = nn.Sequential(up_block(width, width // 2), up_block(width // 2, width // 4),
+                                      up_block(width // 4, width // 8), up_block(width // 8, width // 16))
+        self.to_image = nn.Sequential(conv3x3(width // 16, 3), nn.Tanh())
+        self.post_init()
+
+    def forward(self, text_embeds: torch.Tensor, noise: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> StackGANGeneratorOutput:
+        self._check_embeds(text_embeds)
+        if noise is None:
+            noise = torch.randn((text_embeds.shape[0], self.config.noise_dim), generator=generator,
+                                device=text_embeds.device, dtype=text_embeds.dtype)
+        cond = self.conditioning(text_embeds, generator=generator)
+        h = self.fc(torch.cat([noise, cond.condition], dim=1))
+        h = self.upsample(h.view(-1, self.config.generator_width * 8, 4, 4))
+        return StackGANGeneratorOutput(images=self.to_image(h), mu=cond.mu, logvar=cond.logvar)
+
+
+class ConditionalLogits(nn.Module):
+    """The reference D_GET_LOGITS: with a condition, tile c to 4 x 4, concatenate, conv3x3 -> 8w, BN, LeakyReLU,
+    conv4x4 stride 4 -> 1; without, conv4x4 stride 4 -> 1 on the image code alone."""
+
+    def __init__(self, config: StackGANConfig, conditional: bool):
+        super().__init__()
+        width = config.discriminator_width * 8
+        self.conditional = conditional
+        if conditional:
+            self.joint = nn.Sequential(conv3x3(width + config.condition_dim, width), nn.BatchNorm2d(width),
+                                       nn.LeakyReLU(config.leaky_relu_slope, True))
+        self.logit = nn.Conv2d(width, 1, kernel_size=4, stride=4)
+
+    def forward(self, image_code: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        if self.conditional:
+            tiled = condition.view(condition.shape[0], -1, 1, 1).expand(-1, -1, *image_code.shape[2:])
+            image_code = self.joint(torch.cat([image_code, tiled], dim=1))
+        return self.logit(image_code).view(-1)
+
+
+class StackGANStage1Discriminator(StackGANPreTrainedModel):
+    """64 x 64 image -> 8w x 4 x 4 code; text-conditioned logit from the code and the condition mu."""
+
+    main_input_name = "pixel_values"
+
+    def __init__(self, config: StackGANConfig):
+        super().__init__(config)
+        w, slope = config.discriminator_width, config.leaky_relu_slope
+        self.encode_image = nn.Sequential(down_block(3, w, slope, batch_norm=False), down_block(w, w * 2, slope),
+                                          down_block(w * 2, w * 4, slope), down_block(w * 4, w * 8, slope))
+        self.conditional_logits = ConditionalLogits(config, conditional=True)
+        self.post_init()
+
+    def forward(self, pixel_values: torch.Tensor, condition: torch.Tensor) -> StackGANDiscriminatorOutput:
+        self._check_images(pixel_values, self.config.stage1_image_size)
+        code = self.encode_image(pixel_values)
+        return StackGANDiscriminatorOutput(logits=self.conditional_logits(code, condition), image_features=code)
+
+
+class StackGANStage2Generator(StackGANPreTrainedModel):
+    """Refines the frozen Stage I's 64 x 64 draft to 256 x 256: encode to 4w x 16 x 16, join with its own c,
+    residual blocks, four up-blocks."""
+
+    def __init__(self, config: StackGANConfig, stage1: StackGANStage1Generator | None = None):
+        super().__init__(config)
+        w = config.generator_width
+        self.stage1 = stage1 if stage1 is not None else StackGANStage1Generator(config)
+        self.stage1.requires_grad_(False)
+        self.conditioning = ConditioningAugmentation(config)
+        self.encode_image = nn.Sequential(conv3x3(3, w), nn.ReLU(True),
+                                          nn.Conv2d(w, w * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2), nn.ReLU(True),
+                                          nn.Conv2d(w * 2, w * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 4), nn.ReLU(True))
+        self.joint = nn.Sequential(conv3x3(config.condition_dim + w * 4, w * 4), nn.BatchNorm2d(w * 4), nn.ReLU(True))
+        self.residual = nn.Sequential(*[ResidualBlock(w * 4) for _ in range(config.num_residual_blocks)])
+        self.upsample = nn.Sequential(up_block(w * 4, w * 2), up_block(w * 2, w), up_block(w, w // 2),
+                                      up_block(w // 2, w // 4))
+        self.to_image = nn.Sequential(conv3x3(w // 4, 3), nn.Tanh())
+        self.post_init()
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.stage1.eval()  # frozen: its BatchNorm statistics must not drift while Stage II trains
+        return self
+
+    def forward(self, text_embeds: torch.Tensor, noise: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> StackGANGeneratorOutput:
+        self._check_embeds(text_embeds)
+        with torch.no_grad():
+            draft = self.stage1(text_embeds, noise=noise, generator=generator).images.detach()
+        cond = self.conditioning(text_embeds, generator=generator)
+        code = self.encode_image(draft)
+        tiled = cond.condition.view(cond.condition.shape[0], -1, 1, 1).expand(-1, -1, *code.shape[2:])
+        h = self.residual(self.joint(torch.cat([code, tiled], dim=1)))
+        return StackGANGeneratorOutput(images=self.to_image(self.upsample(h)), mu=cond.mu, logvar=cond.logvar,
+                                       stage1_images=draft)
+
+
+class StackGANStage2Discriminator(StackGANPreTrainedModel):
+    """256 x 256 image -> six stride-2 convs to 32w x 4 x 4 -> conv3x3 to 16w, 8w; conditional and unconditional logits."""
+
+    main_input_name = "pixel_values"
+
+    def __init__(self, config: StackGANConfig):
+        super().__init__(config)
+        w, slope = config.discriminator_width, config.leaky_relu_slope
+        self.encode_image = nn.Sequential(
+            down_block(3, w, slope, batch_norm=False), down_block(w, w * 2, slope), down_block(w * 2, w * 4, slope),
+            down_block(w * 4, w * 8, slope), down_block(w * 8, w * 16, slope), down_block(w * 16, w * 32, slope),
+            conv3x3(w * 32, w * 16), nn.BatchNorm2d(w * 16), nn.LeakyReLU(slope, True),
+            conv3x3(w * 16, w * 8), nn.BatchNorm2d(w * 8), nn.LeakyReLU(slope, True),
+        )
+        self.conditional_logits = ConditionalLogits(config, conditional=True)
+        self.unconditional_logits = ConditionalLogits(config, conditional=False)
+        self.post_init()
+
+    def forward(self, pixel_values: torch.Tensor, condition: torch.Tensor) -> StackGANDiscriminatorOutput:
+        self._check_images(pixel_values, self.config.stage2_image_size)
+        code = self.encode_image(pixel_values)
+        return StackGANDiscriminatorOutput(logits=self.conditional_logits(code, condition),
+                                           unconditional_logits=self.unconditional_logits(code), image_features=code)
+
+
+__all__ = [
+    "StackGANPreTrainedModel", "StackGANStage1Generator", "StackGANStage1Discriminator", "StackGANStage2Generator",
+    "StackGANStage2Discriminator", "ConditioningAugmentation",
+]

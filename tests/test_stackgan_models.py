@@ -1,0 +1,91 @@
+import pytest
+import torch
+from transformers import AutoConfig
+
+import s2i_hf  # noqa: F401  (registers the config)
+from s2i_hf.models.stackgan import (
+    StackGANConfig,
+    StackGANStage1Discriminator,
+    StackGANStage1Generator,
+    StackGANStage2Discriminator,
+    StackGANStage2Generator,
+)
+
+TINY = dict(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16, discriminator_width=4)
+
+
+def _params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_reference_sizes_match_stackgan_pytorch():
+    config = StackGANConfig()
+    assert (config.text_embedding_dim, config.condition_dim, config.noise_dim) == (1024, 128, 100)
+    assert round(_params(StackGANStage1Generator(config)) / 1e6, 2) == 10.30
+    assert round(_params(StackGANStage1Discriminator(config)) / 1e6, 2) == 5.72
+
+
+def test_init_follows_the_reference_weights_init():
+    d = StackGANStage1Discriminator(StackGANConfig(**TINY))
+    conv = d.encode_image[1][0].weight
+    bn = d.encode_image[1][1]
+    assert abs(conv.std().item() - 0.02) < 0.005 and abs(conv.mean().item()) < 0.005
+    assert abs(bn.weight.mean().item() - 1.0) < 0.02 and torch.all(bn.bias == 0)
+
+
+def test_shapes_of_both_stages():
+    config = StackGANConfig(**TINY)
+    g1, d1 = StackGANStage1Generator(config).eval(), StackGANStage1Discriminator(config)
+    embeds = torch.randn(3, 32)
+    out = g1(embeds, generator=torch.Generator().manual_seed(0))
+    assert out.images.shape == (3, 3, 64, 64) and out.mu.shape == (3, 8) and out.logvar.shape == (3, 8)
+    assert out.images.abs().max() <= 1.0
+    assert d1(out.images, out.mu).logits.shape == (3,)
+    g2, d2 = StackGANStage2Generator(config, g1).eval(), StackGANStage2Discriminator(config)
+    out2 = g2(embeds, generator=torch.Generator().manual_seed(0))
+    assert out2.images.shape == (3, 3, 256, 256) and out2.stage1_images.shape == (3, 3, 64, 64)
+    torch.testing.assert_close(out2.stage1_images, out.images)  # same seed: the frozen Stage I's same draft
+    scores = d2(out2.images, out2.mu)
+    assert scores.logits.shape == (3,) and scores.unconditional_logits.shape == (3,)
+
+
+def test_seeded_generation_repeats_and_differs_across_seeds():
+    g = StackGANStage1Generator(StackGANConfig(**TINY)).eval()
+    embeds = torch.randn(2, 32)
+    a = g(embeds, generator=torch.Generator().manual_seed(1)).images
+    b = g(embeds, generator=torch.Generator().manual_seed(1)).images
+    c = g(embeds, generator=torch.Generator().manual_seed(2)).images
+    assert torch.equal(a, b) and not torch.allclose(a, c)
+
+
+def test_stage2_keeps_stage1_frozen_and_in_eval_mode():
+    config = StackGANConfig(**TINY)
+    g2 = StackGANStage2Generator(config).train()
+    assert not g2.stage1.training and all(not p.requires_grad for p in g2.stage1.parameters())
+    g2(torch.randn(2, 32)).images.mean().backward()
+    assert all(p.grad is None for p in g2.stage1.parameters())
+    assert g2.to_image[0].weight.grad is not None
+
+
+@pytest.mark.parametrize("cls", [StackGANStage1Generator, StackGANStage1Discriminator, StackGANStage2Generator])
+def test_save_pretrained_round_trip_has_no_missing_keys(tmp_path, cls):
+    model = cls(StackGANConfig(**TINY))
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").is_file()
+    assert AutoConfig.from_pretrained(tmp_path).model_type == "stackgan"
+    again, info = cls.from_pretrained(tmp_path, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"]
+    for (name, a), b in zip(model.state_dict().items(), again.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_wrong_embedding_or_image_size_names_both_values():
+    config = StackGANConfig(**TINY)
+    with pytest.raises(ValueError, match=r"text_embeds has shape \(2, 1024\).*\(batch, 32\)"):
+        StackGANStage1Generator(config)(torch.randn(2, 1024))
+    with pytest.raises(ValueError, match=r"pixel_values has shape \(2, 3, 128, 128\).*\(batch, 3, 64, 64\)"):
+        StackGANStage1Discriminator(config)(torch.randn(2, 3, 128, 128), torch.randn(2, 8))
+    from huggingface_hub.errors import StrictDataclassClassValidationError
+
+    with pytest.raises((ValueError, StrictDataclassClassValidationError), match=r"generator_width \(18\) must be divisible by 4"):
+        StackGANConfig(generator_width=18)
