@@ -1,4 +1,4 @@
-"""Metrics as evaluate modules inside the package, loaded by path (`evaluate.load("wer")` would reach a hub).
+"""Metrics as evaluate modules inside the package, loaded by path (loading the Hub's module by name needs the network).
 
     import evaluate
     from s2i_hf.metrics import metric_path
