@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torchaudio.transforms as T
 from transformers import Seq2SeqTrainer
+from transformers.models.speech_to_text.modeling_speech_to_text import shift_tokens_right
 
 from ..data.audio import load_audio
 from ..metrics import load_metric
@@ -80,11 +81,8 @@ class SpeechSeq2SeqCollator:
         for i, e in enumerate(examples):
             labels[i, : len(e["labels"])] = torch.as_tensor(e["labels"])
         batch["labels"] = labels
-        decoder_input_ids = torch.full_like(labels, self.processor.tokenizer.pad_token_id)
-        decoder_input_ids[:, 0] = self.decoder_start_token_id
-        decoder_input_ids[:, 1:] = labels[:, :-1].clamp(min=0)
-        decoder_input_ids[:, 1:][labels[:, :-1] == -100] = self.processor.tokenizer.pad_token_id
-        batch["decoder_input_ids"] = decoder_input_ids
+        batch["decoder_input_ids"] = shift_tokens_right(labels, self.processor.tokenizer.pad_token_id,
+                                                        self.decoder_start_token_id)
         return batch
 
 
