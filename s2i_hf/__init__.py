@@ -7,12 +7,26 @@ __version__ = "0.1.0"
 
 
 def _register():
-    from transformers import AutoConfig, AutoTokenizer, Speech2TextConfig
+    from transformers import AutoConfig, AutoModel, AutoTokenizer, Speech2TextConfig
 
     from .models.asr.tokenization_char import CharTokenizer
-    from .models.stackgan import StackGANConfig
+    from .models.stackgan import (
+        StackGANConfig,
+        StackGANStage1Discriminator,
+        StackGANStage1Generator,
+        StackGANStage2Discriminator,
+        StackGANStage2Generator,
+    )
 
     AutoConfig.register("stackgan", StackGANConfig, exist_ok=True)
+    # Four models share one config. A tuple in the mapping makes AutoModel pick the class named in the saved
+    # config's `architectures` (transformers' `_get_model_class`), so every stage and role loads as what it is.
+    # (`AutoModel.register` takes one class, hence the mapping's own `register`.)
+    AutoModel._model_mapping.register(
+        StackGANConfig,
+        (StackGANStage1Generator, StackGANStage2Generator, StackGANStage1Discriminator, StackGANStage2Discriminator),
+        exist_ok=True,
+    )
 
     # Lets AutoTokenizer / AutoProcessor resolve "tokenizer_class": "CharTokenizer" in our saved folders. It only
     # matters for speech_to_text folders that name no tokenizer class; stock ones name Speech2TextTokenizer.

@@ -1,30 +1,18 @@
 """recipes/train_asr.py end to end: accelerate launch, checkpoints, resume, reload, two-process data parallel."""
 
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import soundfile as sf
 import torch
+from recipe_helpers import run_recipe
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--config", "recipes/configs/asr_tiny.yaml", "--max_train_samples", "12", "--max_eval_samples", "3",
         "--test_fraction", "0.2", "--validation_fraction", "0.0"]
 
 
-def _env():
-    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
-    env.pop("CUDA_VISIBLE_DEVICES", None)
-    return env
-
-
-def _run(cmd):
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=_env())
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
+_run = run_recipe
 
 
 def test_accelerate_launch_trains_saves_resumes_and_reloads(speech_corpus, tmp_path):

@@ -180,6 +180,10 @@ class StackGANImageTransform:
     def __call__(self, image: Image.Image, bbox) -> np.ndarray:
         """PIL image + CUB box -> float32 array (3, size, size) in [-1, 1]."""
         image = crop_to_bbox(image.convert("RGB"), bbox).resize((self.load_size, self.load_size), Image.BILINEAR)
+        return self.random_crop_and_flip(image)
+
+    def random_crop_and_flip(self, image: Image.Image) -> np.ndarray:
+        """The second half of `__call__`, for an image already cropped to its box and resized to `load_size`."""
         margin = self.load_size - self.size
         if self.train:
             x, y = self.rng.randint(0, margin), self.rng.randint(0, margin)

@@ -45,3 +45,25 @@ def render_asr_card(output_dir, model, data_args, training_args, metrics: dict) 
                           f"per device, learning rate {training_args.learning_rate}, label smoothing "
                           f"{training_args.label_smoothing_factor}, seed {training_args.seed}."),
     )
+
+
+def render_stackgan_card(output_dir, generator, model_args, data_args, training_args, summary: dict) -> Path | None:
+    config = generator.config
+    card_data = ModelCardData(library_name="transformers", pipeline_tag="text-to-image", license="apache-2.0",
+                              tags=["s2i_hf", "stackgan", "gan", "text-to-image"])
+    stage = model_args.stage
+    auxiliary = ", ".join(config.auxiliary_attributes) if config.auxiliary_attributes else "no (the reference objective)"
+    return render_card(
+        "stackgan.md", output_dir, card_data,
+        model_name=Path(output_dir).name, stage=stage, dataset=data_args.dataset_dir, repo_or_path=output_dir,
+        stage_summary="64 x 64 images from a caption embedding" if stage == 1
+        else "256 x 256 images refining a frozen Stage I's 64 x 64 draft",
+        parameters=f"{sum(p.numel() for p in generator.parameters() if p.requires_grad) / 1e6:.2f} M",
+        text_embedding_dim=config.text_embedding_dim, condition_dim=config.condition_dim, noise_dim=config.noise_dim,
+        generator_width=config.generator_width, discriminator_width=config.discriminator_width, auxiliary=auxiliary,
+        training_summary=(f"{summary['steps']} steps ({summary['epochs']} epochs), batch {training_args.train_batch_size} "
+                          f"per process, Adam lr {training_args.generator_lr} (G) / {training_args.discriminator_lr} (D) "
+                          f"halved every {training_args.lr_decay_epochs} epochs, KL weight {training_args.kl_weight}, "
+                          f"{data_args.captions_per_sample} caption(s) per sample, seed {training_args.seed}; "
+                          f"{summary['train_minutes_this_run']} minutes in the last run."),
+    )

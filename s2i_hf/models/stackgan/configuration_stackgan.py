@@ -15,6 +15,10 @@ class StackGANConfig(PreTrainedConfig):
     num_residual_blocks (`int`, defaults to 4): residual blocks of the Stage-II generator.
     stage1_image_size (`int`, defaults to 64) and stage2_image_size (`int`, defaults to 256): fixed by the
         networks' up- and down-sampling; stored so that inputs can be checked against them.
+    auxiliary_attributes (`dict[str, list[str]]`, *optional*): not in the reference. Attribute name -> its values
+        (e.g. {"belly": [10 colours], "wing": [...]}); the discriminators then also classify each attribute from the
+        image (AC-GAN, Odena et al. 2017), which makes the text conditioning take hold far sooner. None: the
+        reference networks.
     """
 
     model_type = "stackgan"
@@ -28,6 +32,7 @@ class StackGANConfig(PreTrainedConfig):
     leaky_relu_slope: float = 0.2
     stage1_image_size: int = 64
     stage2_image_size: int = 256
+    auxiliary_attributes: dict[str, list[str]] | None = None
 
     def validate_architecture(self):
         """Part of `@strict`-powered validation: the widths must survive the halvings of the up-blocks."""
@@ -41,6 +46,13 @@ class StackGANConfig(PreTrainedConfig):
                 f"stage1_image_size ({self.stage1_image_size}) and stage2_image_size ({self.stage2_image_size}) "
                 "are fixed at 64 and 256 by the networks"
             )
+        for name, values in (self.auxiliary_attributes or {}).items():
+            if len(values) < 2:
+                raise ValueError(f"auxiliary_attributes[{name!r}] has {len(values)} values ({values}); at least 2")
+
+    @property
+    def num_attribute_logits(self) -> int:
+        return sum(len(v) for v in (self.auxiliary_attributes or {}).values())
 
 
 __all__ = ["StackGANConfig"]

@@ -68,10 +68,14 @@ class StackGANGeneratorOutput(ModelOutput):
 
 @dataclass
 class StackGANDiscriminatorOutput(ModelOutput):
-    """`logits`: text-conditioned real/fake logit per image; `unconditional_logits`: Stage II's image-only logit."""
+    """`logits`: text-conditioned real/fake logit per image; `wrong_logits`: the same images against a mismatched
+    condition; `unconditional_logits`: Stage II's image-only logit;
+    `attribute_logits`: one block of logits per `config.auxiliary_attributes` entry, concatenated (or None)."""
 
     logits: torch.FloatTensor | None = None
+    wrong_logits: torch.FloatTensor | None = None
     unconditional_logits: torch.FloatTensor | None = None
+    attribute_logits: torch.FloatTensor | None = None
     image_features: torch.FloatTensor | None = None
 
 
@@ -166,6 +170,17 @@ class ConditionalLogits(nn.Module):
         return self.logit(image_code).view(-1)
 
 
+class AttributeHead(nn.Module):
+    """AC-GAN's auxiliary classifier: the flattened 8w x 4 x 4 image code -> logits of every attribute value."""
+
+    def __init__(self, config: StackGANConfig):
+        super().__init__()
+        self.proj = nn.Linear(config.discriminator_width * 8 * 4 * 4, config.num_attribute_logits)
+
+    def forward(self, image_code: torch.Tensor) -> torch.Tensor:
+        return self.proj(image_code.flatten(1))
+
+
 class StackGANStage1Discriminator(StackGANPreTrainedModel):
     """64 x 64 image -> 8w x 4 x 4 code; text-conditioned logit from the code and the condition mu."""
 
@@ -177,12 +192,21 @@ class StackGANStage1Discriminator(StackGANPreTrainedModel):
         self.encode_image = nn.Sequential(down_block(3, w, slope, batch_norm=False), down_block(w, w * 2, slope),
                                           down_block(w * 2, w * 4, slope), down_block(w * 4, w * 8, slope))
         self.conditional_logits = ConditionalLogits(config, conditional=True)
+        self.attribute_head = AttributeHead(config) if config.auxiliary_attributes else None
         self.post_init()
 
-    def forward(self, pixel_values: torch.Tensor, condition: torch.Tensor) -> StackGANDiscriminatorOutput:
+    def forward(self, pixel_values: torch.Tensor, condition: torch.Tensor,
+                wrong_condition: torch.Tensor | None = None) -> StackGANDiscriminatorOutput:
+        """`wrong_condition`: the condition of another class's caption, scored against the same images (the
+        matching-aware term) without encoding them twice."""
         self._check_images(pixel_values, self.config.stage1_image_size)
         code = self.encode_image(pixel_values)
-        return StackGANDiscriminatorOutput(logits=self.conditional_logits(code, condition), image_features=code)
+        return StackGANDiscriminatorOutput(
+            logits=self.conditional_logits(code, condition),
+            wrong_logits=self.conditional_logits(code, wrong_condition) if wrong_condition is not None else None,
+            attribute_logits=self.attribute_head(code) if self.attribute_head is not None else None,
+            image_features=code,
+        )
 
 
 class StackGANStage2Generator(StackGANPreTrainedModel):
@@ -239,13 +263,20 @@ class StackGANStage2Discriminator(StackGANPreTrainedModel):
         )
         self.conditional_logits = ConditionalLogits(config, conditional=True)
         self.unconditional_logits = ConditionalLogits(config, conditional=False)
+        self.attribute_head = AttributeHead(config) if config.auxiliary_attributes else None
         self.post_init()
 
-    def forward(self, pixel_values: torch.Tensor, condition: torch.Tensor) -> StackGANDiscriminatorOutput:
+    def forward(self, pixel_values: torch.Tensor, condition: torch.Tensor,
+                wrong_condition: torch.Tensor | None = None) -> StackGANDiscriminatorOutput:
         self._check_images(pixel_values, self.config.stage2_image_size)
         code = self.encode_image(pixel_values)
-        return StackGANDiscriminatorOutput(logits=self.conditional_logits(code, condition),
-                                           unconditional_logits=self.unconditional_logits(code), image_features=code)
+        return StackGANDiscriminatorOutput(
+            logits=self.conditional_logits(code, condition),
+            wrong_logits=self.conditional_logits(code, wrong_condition) if wrong_condition is not None else None,
+            unconditional_logits=self.unconditional_logits(code),
+            attribute_logits=self.attribute_head(code) if self.attribute_head is not None else None,
+            image_features=code,
+        )
 
 
 __all__ = [

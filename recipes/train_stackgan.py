@@ -1,0 +1,312 @@
+"""Train StackGAN Stage I or Stage II on a StackGAN birds folder (CUB_200_2011 + the char-CNN-RNN pickles).
+
+    accelerate launch --config_file accelerate_configs/cpu.yaml recipes/train_stackgan.py --stage 1 \
+        --config recipes/configs/stackgan_stage1_demo.yaml --dataset_dir outputs/birds --output_dir outputs/stage1
+    accelerate launch recipes/train_stackgan.py --stage 2 --config recipes/configs/stackgan_stage2_demo.yaml \
+        --dataset_dir outputs/birds --stage1_model outputs/stage1 --output_dir outputs/stage2
+
+Any config field can be overridden (`--max_steps 20`); `--resume_from_checkpoint latest` continues from the newest
+complete checkpoint-<step> in --output_dir with the same data order. Mixed precision comes from the accelerate
+config (`--mixed_precision bf16`). Writes the generator (EMA weights when `use_ema`) to --output_dir in
+`save_pretrained` form, the discriminator to --output_dir/discriminator, sample grids to --output_dir/samples, and
+a model card.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, ProjectConfiguration, set_seed
+from diffusers.training_utils import EMAModel
+from diffusers.utils import make_image_grid
+from diffusers.utils.pil_utils import pt_to_pil
+from tqdm.auto import tqdm
+
+import s2i_hf  # noqa: F401  (registers the StackGAN config and models with the Auto classes)
+from s2i_hf.data.cub import load_cub
+from s2i_hf.models.stackgan import (
+    StackGANConfig,
+    StackGANStage1Discriminator,
+    StackGANStage1Generator,
+    StackGANStage2Discriminator,
+    StackGANStage2Generator,
+)
+from s2i_hf.training import checkpoints
+from s2i_hf.training.arguments import parse_args
+from s2i_hf.training.model_card import render_stackgan_card
+from s2i_hf.training.publish import publish
+from s2i_hf.training.stackgan import StackGANLoss, StackGANTrainingData, check_finite, halving_schedule, wrong_pair_index
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelArguments:
+    stage: int = field(default=1, metadata={"help": "1: 64 x 64 from text; 2: 256 x 256 refining a trained Stage I"})
+    stage1_model: str | None = field(default=None, metadata={"help": "Stage II: the trained Stage-I folder"})
+    condition_dim: int = 128
+    noise_dim: int = 100
+    generator_width: int = field(default=128, metadata={"help": "reference GF_DIM"})
+    discriminator_width: int = field(default=64, metadata={"help": "reference DF_DIM"})
+    num_residual_blocks: int = 4
+    auxiliary_attributes: list[str] = field(default_factory=list, metadata={
+        "help": "data set columns the discriminator also classifies (AC-GAN), e.g. belly wing; empty: the reference"})
+
+
+@dataclass
+class DataArguments:
+    dataset_dir: str = field(default=None, metadata={"help": "StackGAN birds folder (CUB_200_2011/, train/, test/)"})
+    embedding_file: str = "char-CNN-RNN-embeddings.pickle"
+    captions_per_sample: int = field(default=1, metadata={"help": "average this many random caption embeddings"})
+    max_train_samples: int | None = None
+    preload_images: bool = field(default=True, metadata={"help": "decode and crop every image once, keep in memory"})
+
+
+@dataclass
+class GANTrainingArguments:
+    output_dir: str = field(default=None, metadata={"help": "where checkpoints, samples and the model go"})
+    seed: int = 0
+    train_batch_size: int = field(default=64, metadata={"help": "per process"})
+    num_train_epochs: int = 600
+    max_steps: int = field(default=-1, metadata={"help": "overrides num_train_epochs when > 0"})
+    generator_lr: float = 2e-4
+    discriminator_lr: float = 2e-4
+    adam_beta1: float = 0.5
+    adam_beta2: float = 0.999
+    lr_decay_epochs: int = field(default=50, metadata={"help": "halve both learning rates every this many epochs"})
+    kl_weight: float = 2.0
+    attribute_loss_weight: float = 1.0
+    use_ema: bool = True
+    ema_decay: float = 0.999
+    channels_last: bool = field(default=True, metadata={"help": "NHWC convolutions (faster on CPU and GPU)"})
+    checkpointing_steps: int = 500
+    checkpoints_total_limit: int | None = 3
+    resume_from_checkpoint: str | None = field(default=None, metadata={"help": "'latest' or a checkpoint folder"})
+    logging_steps: int = 50
+    sample_steps: int = field(default=500, metadata={"help": "fixed-noise sample grid every this many steps"})
+    num_samples: int = 16
+    report_to: str = field(default="tensorboard", metadata={"help": "tensorboard or none"})
+    dataloader_num_workers: int = 0
+    use_cpu: bool = field(default=False, metadata={"help": "train on the CPU even where a GPU is present"})
+    push_to_hub: bool = False
+    hub_model_id: str | None = field(default=None, metadata={"help": "Hub repo id, or file://PATH for a folder"})
+
+
+def build_models(model_args, data_args, embedding_dim: int, attribute_values: dict[str, list[str]]):
+    """A new Stage-I pair, or a Stage-II pair around the trained Stage I (whose config Stage II extends)."""
+    sizes = dict(condition_dim=model_args.condition_dim, noise_dim=model_args.noise_dim,
+                 generator_width=model_args.generator_width, discriminator_width=model_args.discriminator_width,
+                 num_residual_blocks=model_args.num_residual_blocks, auxiliary_attributes=attribute_values or None)
+    if model_args.stage == 1:
+        config = StackGANConfig(text_embedding_dim=embedding_dim, **sizes)
+        return StackGANStage1Generator(config), StackGANStage1Discriminator(config)
+    if model_args.stage1_model is None:
+        raise SystemExit("--stage 2 needs --stage1_model (a trained Stage-I folder)")
+    stage1 = StackGANStage1Generator.from_pretrained(model_args.stage1_model)
+    if stage1.config.text_embedding_dim != embedding_dim:
+        raise SystemExit(f"{model_args.stage1_model} takes {stage1.config.text_embedding_dim}-d text embeddings but "
+                         f"{data_args.dataset_dir} holds {embedding_dim}-d ones")
+    # Stage II's own layers take the preset's sizes; the conditioning sizes must be Stage I's.
+    config = StackGANConfig(**{**stage1.config.to_dict(), **sizes, "condition_dim": stage1.config.condition_dim,
+                               "noise_dim": stage1.config.noise_dim})
+    config.architectures = None
+    return StackGANStage2Generator(config, stage1), StackGANStage2Discriminator(config)
+
+
+def main(argv=None):
+    # 1. Arguments, accelerator, logging
+    model_args, data_args, args = parse_args((ModelArguments, DataArguments, GANTrainingArguments), argv)
+    if data_args.dataset_dir is None or args.output_dir is None:
+        raise SystemExit("--dataset_dir and --output_dir are required")
+    output_dir = Path(args.output_dir)
+    # Without a GPU, say so: accelerate then forms a gloo process group under torchrun instead of running each
+    # process alone (it only considers CPU data parallelism when told the run is on the CPU).
+    on_cpu = args.use_cpu or not (torch.cuda.is_available() or torch.backends.mps.is_available())
+    accelerator = Accelerator(
+        cpu=on_cpu,
+        log_with=None if args.report_to == "none" else args.report_to,
+        project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
+        # seedable sampler: epoch e shuffles the same way in every run, so a resumed run repeats the data order
+        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
+        # D runs three times a step (real, fake for D, fake for G); DDP's in-place BatchNorm buffer broadcast at
+        # each forward would overwrite tensors the first backward still needs. Each process keeps its own
+        # statistics, as in most GAN DDP recipes.
+        kwargs_handlers=[DistributedDataParallelKwargs(broadcast_buffers=False)],
+    )
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        level=logging.INFO if accelerator.is_main_process else logging.WARNING)
+    set_seed(args.seed)
+    if accelerator.is_main_process:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        checkpoints.remove_partial_checkpoints(output_dir)
+
+    # 2. Data: the train split as (image, caption embedding, attributes) samples
+    train = load_cub(data_args.dataset_dir, "train", embedding_file=data_args.embedding_file)
+    if data_args.max_train_samples:
+        train = train.select(range(min(data_args.max_train_samples, len(train))))
+    attribute_values = {name: sorted(set(train[name])) for name in model_args.auxiliary_attributes
+                        if name in train.column_names}
+    image_size = 64 if model_args.stage == 1 else 256
+    dataset = StackGANTrainingData(train, image_size, seed=args.seed, captions_per_sample=data_args.captions_per_sample,
+                                   attributes=attribute_values if model_args.auxiliary_attributes else None,
+                                   preload=data_args.preload_images)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=args.train_batch_size, shuffle=True, drop_last=True,
+                                         num_workers=args.dataloader_num_workers)
+    if len(loader) == 0:
+        raise SystemExit(f"{len(dataset)} training images is fewer than one batch of {args.train_batch_size}")
+
+    # 3. Models, optimizers (Adam 2e-4, betas 0.5/0.999), the halving schedule, EMA
+    embedding_dim = len(train[0]["embeddings"][0])
+    generator, discriminator = build_models(model_args, data_args, embedding_dim, attribute_values)
+    if args.channels_last:
+        generator.to(memory_format=torch.channels_last)
+        discriminator.to(memory_format=torch.channels_last)
+    trainable = [p for p in generator.parameters() if p.requires_grad]
+    g_opt = torch.optim.Adam(trainable, lr=args.generator_lr, betas=(args.adam_beta1, args.adam_beta2))
+    d_opt = torch.optim.Adam(discriminator.parameters(), lr=args.discriminator_lr, betas=(args.adam_beta1, args.adam_beta2))
+    steps_per_epoch = len(loader) // accelerator.num_processes
+    max_steps = args.max_steps if args.max_steps > 0 else args.num_train_epochs * steps_per_epoch
+    schedule = halving_schedule(args.lr_decay_epochs * steps_per_epoch)
+    g_sched = torch.optim.lr_scheduler.LambdaLR(g_opt, schedule)
+    d_sched = torch.optim.lr_scheduler.LambdaLR(d_opt, schedule)
+    generator, discriminator, g_opt, d_opt, loader, g_sched, d_sched = accelerator.prepare(
+        generator, discriminator, g_opt, d_opt, loader, g_sched, d_sched)
+    steps_per_epoch = len(loader)
+    ema = EMAModel(accelerator.unwrap_model(generator).parameters(), decay=args.ema_decay) if args.use_ema else None
+    if ema is not None:
+        accelerator.register_for_checkpointing(ema)
+    loss_fn = StackGANLoss(args.kl_weight, args.attribute_loss_weight, [len(v) for v in attribute_values.values()])
+
+    # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state
+    def save_hook(models, weights, folder):
+        if accelerator.is_main_process:
+            for model in models:
+                name = "generator" if model is accelerator.unwrap_model(generator) else "discriminator"
+                model.save_pretrained(Path(folder) / name)
+        weights.clear()  # saved above, in from_pretrained form
+
+    def load_hook(models, folder):
+        while models:
+            model = models.pop()
+            name = "generator" if model is accelerator.unwrap_model(generator) else "discriminator"
+            model.load_state_dict(type(model).from_pretrained(Path(folder) / name).state_dict())
+
+    accelerator.register_save_state_pre_hook(save_hook)
+    accelerator.register_load_state_pre_hook(load_hook)
+    step = 0
+    resume = checkpoints.resolve_checkpoint(output_dir, args.resume_from_checkpoint)
+    if resume is not None:
+        accelerator.load_state(str(resume))
+        step = checkpoints.checkpoint_step(resume)
+        logger.info("resumed from %s (step %d)", resume, step)
+    if accelerator.is_main_process:
+        accelerator.init_trackers("stackgan", config={k: v for k, v in {**asdict(model_args), **asdict(data_args),
+                                                      **asdict(args)}.items() if isinstance(v, (int, float, str, bool))})
+
+    # Fixed noise and captions (of test images: unseen classes) for the sample grids
+    test = load_cub(data_args.dataset_dir, "test", embedding_file=data_args.embedding_file)
+    sample_embeds = torch.tensor([test[i]["embeddings"][0] for i in range(min(args.num_samples, len(test)))])
+    sample_noise = torch.randn(len(sample_embeds), accelerator.unwrap_model(generator).config.noise_dim,
+                               generator=torch.Generator().manual_seed(args.seed))
+
+    def save_samples(at_step: int):
+        model = accelerator.unwrap_model(generator)
+        if ema is not None:
+            ema.store(model.parameters())
+            ema.copy_to(model.parameters())
+        model.eval()
+        with torch.no_grad(), accelerator.autocast():
+            images = model(sample_embeds.to(accelerator.device), noise=sample_noise.to(accelerator.device)).images
+        model.train()
+        if ema is not None:
+            ema.restore(model.parameters())
+        grid = make_image_grid(pt_to_pil(images.float()), rows=max(1, len(images) // 8), cols=min(8, len(images)))
+        (output_dir / "samples").mkdir(exist_ok=True)
+        grid.save(output_dir / "samples" / f"step-{at_step:06d}.png")
+        if args.report_to == "tensorboard":
+            import numpy as np
+            accelerator.get_tracker("tensorboard").writer.add_image(
+                "samples", np.asarray(grid), at_step, dataformats="HWC")
+
+    # 5. Train: D on real/wrong/fake, then G, one step each per batch
+    progress = tqdm(total=max_steps, initial=step, desc=f"stage {model_args.stage}",
+                    disable=not accelerator.is_local_main_process)
+    history, started = [], time.perf_counter()
+    generator.train(), discriminator.train()
+    while step < max_steps:
+        epoch, skip = divmod(step, steps_per_epoch)
+        loader.set_epoch(epoch)
+        dataset.set_epoch(epoch)
+        batches = accelerator.skip_first_batches(loader, skip) if skip else loader
+        for batch in batches:
+            pixel_values = batch["pixel_values"]
+            if args.channels_last:
+                pixel_values = pixel_values.contiguous(memory_format=torch.channels_last)
+            wrong = wrong_pair_index(batch["class_id"])
+            # Noise from (seed, step, process): a resumed run draws what the uninterrupted one would have drawn.
+            noise_rng = torch.Generator(accelerator.device).manual_seed(
+                (args.seed * 1_000_003 + step) * accelerator.num_processes + accelerator.process_index)
+            fake = generator(batch["text_embeds"], generator=noise_rng)
+            mu = fake.mu.detach()
+            d_losses = loss_fn.discriminator(
+                discriminator(pixel_values, mu, wrong_condition=mu[wrong]),
+                discriminator(fake.images.detach(), mu), batch.get("attribute_labels"))
+            d_opt.zero_grad(set_to_none=True)
+            accelerator.backward(d_losses["loss"])
+            d_opt.step()
+            g_losses = loss_fn.generator(discriminator(fake.images, mu), fake.mu, fake.logvar,
+                                         batch.get("caption_attribute_labels"))
+            g_opt.zero_grad(set_to_none=True)
+            accelerator.backward(g_losses["loss"])
+            g_opt.step()
+            g_sched.step(), d_sched.step()
+            step += 1
+            logs = {f"d_{k}" if k == "loss" else k: v.item() for k, v in d_losses.items()}
+            logs.update({f"g_{k}" if k == "loss" else k: v.item() for k, v in g_losses.items()})
+            check_finite(logs, step)
+            if ema is not None:
+                ema.step(accelerator.unwrap_model(generator).parameters())
+            progress.update(1)
+            if step % args.logging_steps == 0 or step == max_steps:
+                logs.update(lr=g_sched.get_last_lr()[0], epoch=step / steps_per_epoch,
+                            minutes=(time.perf_counter() - started) / 60)
+                accelerator.log(logs, step=step)
+                progress.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}")
+                history.append({"step": step, **logs})
+            if accelerator.is_main_process and (step % args.sample_steps == 0 or step == max_steps):
+                save_samples(step)
+            if step % args.checkpointing_steps == 0 or step == max_steps:
+                checkpoints.save_checkpoint(accelerator, output_dir, step, args.checkpoints_total_limit)
+            if step >= max_steps:
+                break
+    progress.close()
+
+    # 6. Final model: the generator with its EMA weights, the discriminator beside it; card; publish
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        model = accelerator.unwrap_model(generator)
+        if ema is not None:
+            ema.copy_to(model.parameters())
+        model.save_pretrained(output_dir)
+        accelerator.unwrap_model(discriminator).save_pretrained(output_dir / "discriminator")
+        summary = {"stage": model_args.stage, "steps": step, "epochs": round(step / steps_per_epoch, 2),
+                   "train_minutes_this_run": round((time.perf_counter() - started) / 60, 2),
+                   "last_logs": history[-1] if history else None}
+        (output_dir / "train_results.json").write_text(json.dumps(summary, indent=2))
+        render_stackgan_card(output_dir, model, model_args, data_args, args, summary)
+        if args.push_to_hub:
+            if not args.hub_model_id:
+                raise SystemExit("--push_to_hub needs --hub_model_id (a Hub repo id, or file://PATH)")
+            logger.info("published to %s", publish(output_dir, args.hub_model_id))
+        print(json.dumps(summary))
+    accelerator.end_training()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""What the StackGAN recipe needs besides the models: its training data and its losses.
+
+The losses are the reference's (hanzhanggit/StackGAN-Pytorch `code/miscc/utils.py`), on logits:
+- discriminator, Stage I: real + (fake + wrong) / 2; Stage II: (real + real_uncond) / 2 + (fake + wrong +
+  fake_uncond) / 3, where "wrong" pairs real images with the caption of an image of another class;
+- generator: fake judged real (+ the unconditional term in Stage II) + kl_weight * KL(N(mu, sigma) || N(0, I)).
+One option is not in the reference: with `config.auxiliary_attributes` the discriminator also classifies the real
+image's attributes, and the generator is asked to make the attributes its caption names recognisable (AC-GAN).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from ..data.cub import StackGANImageTransform, crop_to_bbox
+from ..data.synthetic.domain import attributes_named
+
+IGNORE_INDEX = -100  # an attribute the caption does not name: no target for the generator
+
+
+class StackGANTrainingData(torch.utils.data.Dataset):
+    """A `load_cub` split as StackGAN's training samples: `pixel_values` (random crop and flip in [-1, 1]),
+    `text_embeds` (the mean of `captions_per_sample` of the image's caption embeddings, drawn at random),
+    `class_id`, and with `attributes` the labels `attribute_labels` (the image's values) and
+    `caption_attribute_labels` (only those the drawn captions name; IGNORE_INDEX elsewhere).
+
+    The random choices come from (seed, epoch, index), so a resumed run sees exactly the samples it would have seen.
+    `preload=True` keeps every image cropped to the box and resized in memory as uint8 (76 x 76 x 3 bytes each for
+    Stage I): JPEG decoding then happens once, not every epoch.
+    """
+
+    def __init__(self, dataset, image_size: int, seed: int = 0, captions_per_sample: int = 1,
+                 attributes: dict[str, list[str]] | None = None, preload: bool = True):
+        self.dataset = dataset
+        self.transform = StackGANImageTransform(image_size, train=True)
+        self.seed, self.epoch = seed, 0
+        self.captions_per_sample = captions_per_sample
+        self.attributes = attributes or {}
+        missing = [name for name in self.attributes if name not in dataset.column_names]
+        if missing:
+            raise ValueError(f"auxiliary attributes {missing} are not columns of the data set ({dataset.column_names}); "
+                             "they exist for the synthetic birds (synthetic_attributes.jsonl)")
+        self.embeddings = np.asarray(dataset["embeddings"], np.float32)
+        self.bboxes, self.class_ids = dataset["bbox"], dataset["class_id"]
+        self.captions = dataset["captions"]
+        self.images = [self._load(i) for i in range(len(dataset))] if preload else None
+        self.attribute_labels = torch.tensor(
+            [[values.index(v) for v in dataset[name]] for name, values in self.attributes.items()], dtype=torch.long
+        ).T.reshape(len(dataset), len(self.attributes))
+
+    def _load(self, index: int) -> Image.Image:
+        path = self.dataset[index]["image"]["path"]
+        with Image.open(path) as image:
+            size = self.transform.load_size
+            return crop_to_bbox(image.convert("RGB"), self.bboxes[index]).resize((size, size), Image.BILINEAR)
+
+    def set_epoch(self, epoch: int):
+        self.epoch = epoch
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> dict:
+        rng = random.Random(f"{self.seed}-{self.epoch}-{index}")
+        image = self.images[index] if self.images is not None else self._load(index)
+        self.transform.rng = rng
+        pixels = self.transform.random_crop_and_flip(image)
+        chosen = rng.sample(range(len(self.embeddings[index])), self.captions_per_sample)
+        item = {
+            "pixel_values": torch.from_numpy(pixels),
+            "text_embeds": torch.from_numpy(self.embeddings[index][chosen].mean(axis=0)),
+            "class_id": self.class_ids[index],
+        }
+        if self.attributes:
+            named: dict[str, str] = {}
+            for c in chosen:
+                named.update(attributes_named(self.captions[index][c]))
+            labels = self.attribute_labels[index]
+            item["attribute_labels"] = labels
+            item["caption_attribute_labels"] = torch.tensor(
+                [int(labels[i]) if name in named else IGNORE_INDEX for i, name in enumerate(self.attributes)])
+        return item
+
+
+def wrong_pair_index(class_ids: torch.Tensor) -> torch.Tensor:
+    """For each sample, the index of a sample of another class in the batch (the nearest one after it, cyclically),
+    as the TF original checks; the PyTorch port only shifts the batch by one, which can pair two of one class.
+    Where the whole batch is one class, the shift by one is used."""
+    n = len(class_ids)
+    index = torch.roll(torch.arange(n, device=class_ids.device), -1)
+    unresolved = class_ids[index] == class_ids
+    for shift in range(2, n):
+        if not unresolved.any():
+            break
+        candidate = torch.roll(torch.arange(n, device=class_ids.device), -shift)
+        take = unresolved & (class_ids[candidate] != class_ids)
+        index = torch.where(take, candidate, index)
+        unresolved &= ~take
+    return index
+
+
+def kl_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    return -0.5 * torch.mean(1 + logvar - mu.pow(2) - logvar.exp())
+
+
+def attribute_loss(logits: torch.Tensor, labels: torch.Tensor, attribute_sizes: list[int]) -> torch.Tensor:
+    """Mean cross-entropy over the attributes; `logits` holds one block per attribute, `labels` one column each."""
+    losses = []
+    for i, block in enumerate(torch.split(logits.float(), attribute_sizes, dim=1)):
+        if (labels[:, i] != IGNORE_INDEX).any():
+            losses.append(F.cross_entropy(block, labels[:, i], ignore_index=IGNORE_INDEX))
+    return torch.stack(losses).mean() if losses else logits.sum() * 0.0
+
+
+def _bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    logits = logits.float()
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, 1.0 if real else 0.0))
+
+
+@dataclass
+class StackGANLoss:
+    kl_weight: float = 2.0
+    attribute_weight: float = 1.0
+    attribute_sizes: list[int] | None = None
+
+    def discriminator(self, real_out, fake_out, attribute_labels: torch.Tensor | None = None) -> dict:
+        """`real_out`: D on real images with their condition and `wrong_condition`; `fake_out`: D on the
+        generator's images (detached) with their condition."""
+        real, wrong, fake = _bce(real_out.logits, True), _bce(real_out.wrong_logits, False), _bce(fake_out.logits, False)
+        if real_out.unconditional_logits is not None:
+            real_u, fake_u = _bce(real_out.unconditional_logits, True), _bce(fake_out.unconditional_logits, False)
+            loss = (real + real_u) / 2 + (fake + wrong + fake_u) / 3
+        else:
+            loss = real + (fake + wrong) / 2
+        logs = {"d_real": real, "d_wrong": wrong, "d_fake": fake}
+        if real_out.attribute_logits is not None:
+            logs["d_attributes"] = attribute_loss(real_out.attribute_logits, attribute_labels, self.attribute_sizes)
+            loss = loss + self.attribute_weight * logs["d_attributes"]
+        return {"loss": loss, **logs}
+
+    def generator(self, fake_out, mu: torch.Tensor, logvar: torch.Tensor,
+                  caption_attribute_labels: torch.Tensor | None = None) -> dict:
+        adversarial = _bce(fake_out.logits, True)
+        if fake_out.unconditional_logits is not None:
+            adversarial = adversarial + _bce(fake_out.unconditional_logits, True)
+        logs = {"g_adversarial": adversarial, "kl": kl_loss(mu.float(), logvar.float())}
+        loss = adversarial + self.kl_weight * logs["kl"]
+        if fake_out.attribute_logits is not None:
+            logs["g_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_labels,
+                                                  self.attribute_sizes)
+            loss = loss + self.attribute_weight * logs["g_attributes"]
+        return {"loss": loss, **logs}
+
+
+def check_finite(losses: dict, step: int):
+    """Stop at the first NaN or infinite loss, naming it and the step: a GAN that diverged does not come back."""
+    for name, value in losses.items():
+        if not math.isfinite(float(value)):
+            raise FloatingPointError(
+                f"step {step}: loss {name} is {float(value)}; stopping instead of training on it. Resume from the "
+                "last checkpoint with a lower learning rate, or fp32 if this ran in bf16/fp16"
+            )
+
+
+def halving_schedule(steps_per_halving: int):
+    """The reference's learning rate: halved every `steps_per_halving` steps (for a LambdaLR)."""
+    return lambda step: 0.5 ** (step // max(1, steps_per_halving))

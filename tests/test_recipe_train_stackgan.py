@@ -1,0 +1,123 @@
+"""recipes/train_stackgan.py end to end: both stages under accelerate launch, exact resume, half-written
+checkpoints, the checkpoint limit, Auto-class reload, two processes, the full cub presets."""
+
+import json
+import sys
+
+import pytest
+import torch
+from recipe_helpers import run_recipe
+from safetensors.torch import load_file
+
+LAUNCH = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", "accelerate_configs/cpu.yaml",
+          "recipes/train_stackgan.py"]
+STAGE1_TINY = ["--stage", "1", "--config", "recipes/configs/stackgan_stage1_tiny.yaml"]
+
+
+def _weights_equal(a, b):
+    a, b = load_file(a), load_file(b)
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.fixture(scope="module")
+def stage1_run(bird_corpus, tmp_path_factory):
+    """4 steps of the tiny Stage I without interruption."""
+    out = tmp_path_factory.mktemp("stackgan") / "stage1"
+    done = run_recipe([*LAUNCH, *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", out])
+    return out, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_stage1_trains_checkpoints_and_writes_samples_and_card(stage1_run):
+    out, summary = stage1_run
+    assert summary["steps"] == 4 and summary["stage"] == 1
+    # checkpoints_total_limit 2 with a checkpoint every 2 steps: 2 and 4 kept
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    assert (out / "checkpoint-4" / "generator" / "model.safetensors").is_file()
+    assert (out / "checkpoint-4" / "discriminator" / "model.safetensors").is_file()
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step-000002.png", "step-000004.png"]
+    assert "StackGAN" in (out / "README.md").read_text()
+    for key in ("d_loss", "g_loss", "kl", "d_attributes", "g_attributes"):
+        assert torch.isfinite(torch.tensor(summary["last_logs"][key])), key
+
+
+def test_interrupted_run_resumes_exactly_and_ignores_half_written_checkpoints(stage1_run, bird_corpus, tmp_path):
+    out = tmp_path / "resumed"
+    run_recipe([*LAUNCH, *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", out, "--max_steps", "2"])
+    # a run killed while writing checkpoint-3 leaves this behind; it must be neither resumed from nor kept
+    partial = out / "checkpoint-3.partial"
+    (partial / "generator").mkdir(parents=True)
+    done = run_recipe([*LAUNCH, *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", out,
+                       "--resume_from_checkpoint", "latest"])
+    assert "resumed from" in done.stderr and "checkpoint-2 (step 2)" in done.stderr
+    assert not partial.exists()
+    # same data order and the same noise: the resumed run ends bit for bit where the uninterrupted one did
+    assert _weights_equal(out / "model.safetensors", stage1_run[0] / "model.safetensors")
+    assert _weights_equal(out / "discriminator" / "model.safetensors",
+                          stage1_run[0] / "discriminator" / "model.safetensors")
+
+
+def test_stage2_trains_on_stage1_and_every_part_reloads_through_automodel(stage1_run, bird_corpus, tmp_path):
+    out = tmp_path / "stage2"
+    done = run_recipe([*LAUNCH, "--stage", "2", "--config", "recipes/configs/stackgan_stage2_tiny.yaml",
+                       "--dataset_dir", bird_corpus, "--stage1_model", stage1_run[0], "--output_dir", out])
+    assert json.loads(done.stdout.strip().splitlines()[-1])["steps"] == 2
+    code = f"""
+import torch, s2i_hf
+from transformers import AutoModel
+classes = []
+for folder in {[str(stage1_run[0]), str(out), str(out / "discriminator")]!r}:
+    model, info = AutoModel.from_pretrained(folder, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"], info
+    classes.append(type(model).__name__)
+g2 = AutoModel.from_pretrained({str(out)!r}).eval()
+images = g2(torch.zeros(2, g2.config.text_embedding_dim), generator=torch.Generator().manual_seed(0)).images
+print(classes, tuple(images.shape))
+"""
+    done = run_recipe([sys.executable, "-c", code])
+    assert done.stdout.strip() == ("['StackGANStage1Generator', 'StackGANStage2Generator', "
+                                   "'StackGANStage2Discriminator'] (2, 3, 256, 256)")
+    # Stage II kept the trained Stage I frozen inside it
+    stage1 = load_file(stage1_run[0] / "model.safetensors")
+    stage2 = load_file(out / "model.safetensors")
+    assert all(torch.equal(stage2[f"stage1.{k}"], v) for k, v in stage1.items())
+
+
+def test_stage2_refuses_a_stage1_of_another_embedding_size(bird_corpus, tmp_path):
+    from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator
+
+    StackGANStage1Generator(StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16,
+                                           discriminator_width=4)).save_pretrained(tmp_path / "s1")
+    done = run_recipe([sys.executable, "recipes/train_stackgan.py", "--stage", "2", "--config",
+                       "recipes/configs/stackgan_stage2_tiny.yaml", "--dataset_dir", bird_corpus, "--stage1_model",
+                       tmp_path / "s1", "--output_dir", tmp_path / "out"], expect_failure=True)
+    assert "takes 32-d text embeddings" in done.stderr and "1024-d" in done.stderr
+
+
+def test_two_data_parallel_processes_on_one_cpu(bird_corpus, tmp_path):
+    out = tmp_path / "ddp"
+    done = run_recipe([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                       "recipes/train_stackgan.py", *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", out,
+                       "--max_steps", "2"])
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    # 30 training images, batch 4 per process, 2 processes: 3 steps an epoch
+    assert summary["steps"] == 2 and summary["epochs"] == pytest.approx(2 / 3, abs=0.01)
+    assert (out / "checkpoint-2" / "generator" / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("stage", [1, 2])
+def test_full_cub_presets_build_and_take_a_step_on_a_batch_of_two(bird_corpus, tmp_path, stage):
+    from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator
+
+    extra = []
+    if stage == 2:
+        StackGANStage1Generator(StackGANConfig()).save_pretrained(tmp_path / "s1")
+        extra = ["--stage1_model", tmp_path / "s1"]
+    out = tmp_path / "out"
+    done = run_recipe([sys.executable, "recipes/train_stackgan.py", "--stage", stage, "--config",
+                       f"recipes/configs/stackgan_stage{stage}_cub.yaml", "--dataset_dir", bird_corpus, "--output_dir",
+                       out, "--max_steps", "1", "--train_batch_size", "2", "--num_samples", "1",
+                       "--dataloader_num_workers", "0", "--report_to", "none", *extra])
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["steps"] == 1 and torch.isfinite(torch.tensor(summary["last_logs"]["g_loss"]))
+    config = json.loads((out / "config.json").read_text())
+    assert (config["generator_width"], config["discriminator_width"], config["condition_dim"]) == (128, 64, 128)
