@@ -41,7 +41,13 @@ from s2i_hf.training import checkpoints
 from s2i_hf.training.arguments import parse_args
 from s2i_hf.training.model_card import render_stackgan_card
 from s2i_hf.training.publish import publish
-from s2i_hf.training.stackgan import StackGANLoss, StackGANTrainingData, check_finite, halving_schedule, wrong_pair_index
+from s2i_hf.training.stackgan import (
+    StackGANLoss,
+    StackGANTrainingData,
+    check_finite,
+    halving_schedule,
+    training_step,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +81,8 @@ class GANTrainingArguments:
     train_batch_size: int = field(default=64, metadata={"help": "per process"})
     num_train_epochs: int = 600
     max_steps: int = field(default=-1, metadata={"help": "overrides num_train_epochs when > 0"})
+    max_train_minutes: float | None = field(default=None, metadata={
+        "help": "also stop (checkpoint and save) after this many minutes of training in this run"})
     generator_lr: float = 2e-4
     discriminator_lr: float = 2e-4
     adam_beta1: float = 0.5
@@ -189,6 +197,13 @@ def main(argv=None):
             for model in models:
                 name = "generator" if model is accelerator.unwrap_model(generator) else "discriminator"
                 model.save_pretrained(Path(folder) / name)
+                if name == "generator" and ema is not None:  # the weights samples and evaluation use
+                    ema.store(model.parameters())
+                    ema.copy_to(model.parameters())
+                    model.save_pretrained(Path(folder) / "generator_ema")
+                    ema.restore(model.parameters())
+            progress = {"step": step, "train_minutes": minutes_before + (time.perf_counter() - started) / 60}
+            (Path(folder) / "progress.json").write_text(json.dumps(progress))
         weights.clear()  # saved above, in from_pretrained form
 
     def load_hook(models, folder):
@@ -199,11 +214,13 @@ def main(argv=None):
 
     accelerator.register_save_state_pre_hook(save_hook)
     accelerator.register_load_state_pre_hook(load_hook)
-    step = 0
+    step, minutes_before, started = 0, 0.0, time.perf_counter()
     resume = checkpoints.resolve_checkpoint(output_dir, args.resume_from_checkpoint)
     if resume is not None:
         accelerator.load_state(str(resume))
         step = checkpoints.checkpoint_step(resume)
+        if (resume / "progress.json").is_file():
+            minutes_before = json.loads((resume / "progress.json").read_text())["train_minutes"]
         logger.info("resumed from %s (step %d)", resume, step)
     if accelerator.is_main_process:
         accelerator.init_trackers("stackgan", config={k: v for k, v in {**asdict(model_args), **asdict(data_args),
@@ -237,7 +254,7 @@ def main(argv=None):
     # 5. Train: D on real/wrong/fake, then G, one step each per batch
     progress = tqdm(total=max_steps, initial=step, desc=f"stage {model_args.stage}",
                     disable=not accelerator.is_local_main_process)
-    history, started = [], time.perf_counter()
+    history, started = [], time.perf_counter()  # the time budget counts training, not loading
     generator.train(), discriminator.train()
     while step < max_steps:
         epoch, skip = divmod(step, steps_per_epoch)
@@ -245,44 +262,32 @@ def main(argv=None):
         dataset.set_epoch(epoch)
         batches = accelerator.skip_first_batches(loader, skip) if skip else loader
         for batch in batches:
-            pixel_values = batch["pixel_values"]
-            if args.channels_last:
-                pixel_values = pixel_values.contiguous(memory_format=torch.channels_last)
-            wrong = wrong_pair_index(batch["class_id"])
             # Noise from (seed, step, process): a resumed run draws what the uninterrupted one would have drawn.
             noise_rng = torch.Generator(accelerator.device).manual_seed(
                 (args.seed * 1_000_003 + step) * accelerator.num_processes + accelerator.process_index)
-            fake = generator(batch["text_embeds"], generator=noise_rng)
-            mu = fake.mu.detach()
-            d_losses = loss_fn.discriminator(
-                discriminator(pixel_values, mu, wrong_condition=mu[wrong]),
-                discriminator(fake.images.detach(), mu), batch.get("attribute_labels"))
-            d_opt.zero_grad(set_to_none=True)
-            accelerator.backward(d_losses["loss"])
-            d_opt.step()
-            g_losses = loss_fn.generator(discriminator(fake.images, mu), fake.mu, fake.logvar,
-                                         batch.get("caption_attribute_labels"))
-            g_opt.zero_grad(set_to_none=True)
-            accelerator.backward(g_losses["loss"])
-            g_opt.step()
+            logs = training_step(generator, discriminator, g_opt, d_opt, loss_fn, batch, noise_rng,
+                                 backward=accelerator.backward, channels_last=args.channels_last)
             g_sched.step(), d_sched.step()
             step += 1
-            logs = {f"d_{k}" if k == "loss" else k: v.item() for k, v in d_losses.items()}
-            logs.update({f"g_{k}" if k == "loss" else k: v.item() for k, v in g_losses.items()})
             check_finite(logs, step)
             if ema is not None:
                 ema.step(accelerator.unwrap_model(generator).parameters())
             progress.update(1)
             if step % args.logging_steps == 0 or step == max_steps:
                 logs.update(lr=g_sched.get_last_lr()[0], epoch=step / steps_per_epoch,
-                            minutes=(time.perf_counter() - started) / 60)
+                            train_minutes=minutes_before + (time.perf_counter() - started) / 60)
                 accelerator.log(logs, step=step)
                 progress.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}")
                 history.append({"step": step, **logs})
+            out_of_time = args.max_train_minutes is not None and accelerator.reduce(torch.tensor(
+                float(time.perf_counter() - started > 60 * args.max_train_minutes)), "max").item() > 0
+            if step % args.checkpointing_steps == 0 or step == max_steps or out_of_time:
+                checkpoints.save_checkpoint(accelerator, output_dir, step, args.checkpoints_total_limit)
+            if out_of_time:
+                max_steps = step
+                logger.info("stopping at step %d: the %.1f-minute budget is spent", step, args.max_train_minutes)
             if accelerator.is_main_process and (step % args.sample_steps == 0 or step == max_steps):
                 save_samples(step)
-            if step % args.checkpointing_steps == 0 or step == max_steps:
-                checkpoints.save_checkpoint(accelerator, output_dir, step, args.checkpoints_total_limit)
             if step >= max_steps:
                 break
     progress.close()
@@ -296,7 +301,7 @@ def main(argv=None):
         model.save_pretrained(output_dir)
         accelerator.unwrap_model(discriminator).save_pretrained(output_dir / "discriminator")
         summary = {"stage": model_args.stage, "steps": step, "epochs": round(step / steps_per_epoch, 2),
-                   "train_minutes_this_run": round((time.perf_counter() - started) / 60, 2),
+                   "train_minutes": round(minutes_before + (time.perf_counter() - started) / 60, 2),
                    "last_logs": history[-1] if history else None}
         (output_dir / "train_results.json").write_text(json.dumps(summary, indent=2))
         render_stackgan_card(output_dir, model, model_args, data_args, args, summary)

@@ -5,6 +5,15 @@ Importing the package registers its classes with the transformers Auto classes, 
 
 __version__ = "0.1.0"
 
+# Top-level names: diffusers' pipeline loading imports each component class from its library's top level.
+from .models.stackgan import (  # noqa: E402
+    StackGANConfig,
+    StackGANStage1Discriminator,
+    StackGANStage1Generator,
+    StackGANStage2Discriminator,
+    StackGANStage2Generator,
+)
+
 
 def _register():
     from transformers import AutoConfig, AutoModel, AutoTokenizer, Speech2TextConfig
@@ -36,3 +45,5 @@ def _register():
 
 
 _register()
+
+from .pipelines import StackGANPipeline  # noqa: E402

@@ -47,7 +47,7 @@ class StackGANTrainingData(torch.utils.data.Dataset):
         if missing:
             raise ValueError(f"auxiliary attributes {missing} are not columns of the data set ({dataset.column_names}); "
                              "they exist for the synthetic birds (synthetic_attributes.jsonl)")
-        self.embeddings = np.asarray(dataset["embeddings"], np.float32)
+        self.embeddings = dataset.with_format("numpy")["embeddings"][:].astype(np.float32)  # not via Python lists
         self.bboxes, self.class_ids = dataset["bbox"], dataset["class_id"]
         self.captions = dataset["captions"]
         self.images = [self._load(i) for i in range(len(dataset))] if preload else None
@@ -172,3 +172,29 @@ def check_finite(losses: dict, step: int):
 def halving_schedule(steps_per_halving: int):
     """The reference's learning rate: halved every `steps_per_halving` steps (for a LambdaLR)."""
     return lambda step: 0.5 ** (step // max(1, steps_per_halving))
+
+
+def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: StackGANLoss, batch: dict,
+                  noise_rng: torch.Generator | None = None, backward=torch.Tensor.backward,
+                  channels_last: bool = False) -> dict[str, float]:
+    """One reference StackGAN step: D on (real, matching), (real, wrong) and (fake, matching) pairs, then G.
+    `backward` is `accelerator.backward` under accelerate. Returns the losses as floats."""
+    pixel_values = batch["pixel_values"]
+    if channels_last:
+        pixel_values = pixel_values.contiguous(memory_format=torch.channels_last)
+    wrong = wrong_pair_index(batch["class_id"])
+    fake = generator(batch["text_embeds"], generator=noise_rng)
+    mu = fake.mu.detach()  # D is conditioned on the text's mu, without training the conditioning through D
+    d_losses = loss_fn.discriminator(discriminator(pixel_values, mu, wrong_condition=mu[wrong]),
+                                     discriminator(fake.images.detach(), mu), batch.get("attribute_labels"))
+    d_optimizer.zero_grad(set_to_none=True)
+    backward(d_losses["loss"])
+    d_optimizer.step()
+    g_losses = loss_fn.generator(discriminator(fake.images, mu), fake.mu, fake.logvar,
+                                 batch.get("caption_attribute_labels"))
+    g_optimizer.zero_grad(set_to_none=True)
+    backward(g_losses["loss"])
+    g_optimizer.step()
+    logs = {f"d_{k}" if k == "loss" else k: v.item() for k, v in d_losses.items()}
+    logs.update({f"g_{k}" if k == "loss" else k: v.item() for k, v in g_losses.items()})
+    return logs

@@ -1,0 +1,108 @@
+"""Score a trained StackGAN generator (either stage) on the test classes of a synthetic birds folder, as JSON.
+
+    python recipes/evaluate_stackgan.py --model outputs/stage1 --dataset_dir outputs/birds \
+        --classifier outputs/attribute_classifier
+
+Prints one JSON object: attribute accuracy (belly, wing, both) of generated images against the colours their
+captions ask for, of the real test images (the ceiling) and of images made from shuffled captions (chance); the
+Fréchet distance and Inception-style score in the attribute classifier's feature space; and with
+`--checkpoints` the same accuracy for every checkpoint-<step>/generator_ema, with its training minutes (the
+learning curve). Writes a sample grid next to the model (Stage I: a row of real test images, then rows of
+generated ones from test captions). The classifier is
+trained on the real train-class images the first time (about a minute) and kept in --classifier.
+
+Inception Score and FID in the standard Inception space need the Inception weights, which cannot be downloaded
+here; they are reported as not computed rather than replaced silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from diffusers.utils import make_image_grid
+from diffusers.utils.pil_utils import pt_to_pil
+from transformers import AutoModel
+
+import s2i_hf  # noqa: F401  (registers the StackGAN models with AutoModel)
+from s2i_hf.data.cub import load_cub
+from s2i_hf.metrics.attribute_classifier import AttributeClassifier, real_images, train_attribute_classifier
+from s2i_hf.metrics.bird_quality import score_generator
+from s2i_hf.training.arguments import parse_args
+from s2i_hf.training.checkpoints import checkpoint_step, complete_checkpoints
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class EvaluationArguments:
+    model: str = field(default=None, metadata={"help": "a trained generator folder (train_stackgan.py output)"})
+    dataset_dir: str = field(default=None, metadata={"help": "synthetic birds folder (with synthetic_attributes.jsonl)"})
+    classifier: str | None = field(default=None, metadata={"help": "attribute classifier folder: loaded, or trained and saved"})
+    attributes: list[str] = field(default_factory=lambda: ["belly", "wing"])
+    max_images: int | None = field(default=None, metadata={"help": "score at most this many test captions"})
+    checkpoints: bool = field(default=False, metadata={"help": "also score every checkpoint (the learning curve)"})
+    seed: int = 0
+
+
+def load_or_train_classifier(args) -> AttributeClassifier:
+    if args.classifier and (Path(args.classifier) / "config.json").is_file():
+        return AttributeClassifier.from_pretrained(args.classifier).eval()
+    logger.info("training the attribute classifier on the real train-class images")
+    train, test = load_cub(args.dataset_dir, "train"), load_cub(args.dataset_dir, "test")
+    values = {a: sorted(set(train[a]) | set(test[a])) for a in args.attributes}
+    classifier = train_attribute_classifier(train, args.attributes, seed=args.seed, values=values)
+    if args.classifier:
+        classifier.save_pretrained(args.classifier)
+    return classifier
+
+
+def main(argv=None):
+    # 1. Arguments, data, the judge
+    (args,) = parse_args((EvaluationArguments,), argv)
+    if args.model is None or args.dataset_dir is None:
+        raise SystemExit("--model and --dataset_dir are required")
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    test = load_cub(args.dataset_dir, "test")
+    classifier = load_or_train_classifier(args)
+
+    # 2. The final generator
+    generator = AutoModel.from_pretrained(args.model)
+    scores, images = score_generator(generator, test, classifier, seed=args.seed, max_images=args.max_images)
+    result = {"model": args.model, "stage": 1 if images.shape[-1] == 64 else 2, **scores,
+              "inception_score": None, "fid_inception": None,
+              "inception_note": "not computed: the Inception weights are not available offline"}
+
+    # 3. The learning curve over the kept checkpoints
+    if args.checkpoints:
+        curve = []
+        for folder in complete_checkpoints(args.model):
+            ema = folder / "generator_ema"
+            progress = folder / "progress.json"
+            if not ema.is_dir():
+                continue
+            minutes = json.loads(progress.read_text())["train_minutes"] if progress.is_file() else None
+            step_scores, _ = score_generator(AutoModel.from_pretrained(ema), test, classifier, seed=args.seed,
+                                             max_images=args.max_images)
+            curve.append({"step": checkpoint_step(folder), "train_minutes": minutes, **step_scores["generated"]})
+        result["curve"] = curve
+
+    # 4. Sample grid: a row of real test images (Stage I), then rows of images generated from test captions
+    columns = min(8, len(images))
+    real = real_images(test.select(range(columns)))
+    grid_images = [real] if images.shape[-1] == 64 else []
+    grid = make_image_grid(pt_to_pil(torch.cat([*grid_images, images[: 3 * columns]])),
+                           rows=len(grid_images) + min(3, len(images) // columns), cols=columns)
+    grid_path = Path(args.model) / "evaluation_samples.png"
+    grid.save(grid_path)
+    result["sample_grid"] = str(grid_path)
+    (Path(args.model) / "evaluation.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
