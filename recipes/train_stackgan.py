@@ -61,6 +61,7 @@ class ModelArguments:
     generator_width: int = field(default=128, metadata={"help": "reference GF_DIM"})
     discriminator_width: int = field(default=64, metadata={"help": "reference DF_DIM"})
     num_residual_blocks: int = 4
+    normalize_text_embeds: bool = field(default=False, metadata={"help": "standardize embeddings before conditioning"})
     auxiliary_attributes: list[str] = field(default_factory=list, metadata={
         "help": "data set columns the discriminator also classifies (AC-GAN), e.g. belly wing; empty: the reference"})
 
@@ -90,6 +91,8 @@ class GANTrainingArguments:
     lr_decay_epochs: int = field(default=50, metadata={"help": "halve both learning rates every this many epochs"})
     kl_weight: float = 2.0
     attribute_loss_weight: float = 1.0
+    attribute_loss_on_fakes: bool = field(default=False, metadata={
+        "help": "D's attribute head also learns the fakes' requested attributes (full AC-GAN)"})
     use_ema: bool = True
     ema_decay: float = 0.999
     channels_last: bool = field(default=True, metadata={"help": "NHWC convolutions (faster on CPU and GPU)"})
@@ -110,7 +113,8 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
     """A new Stage-I pair, or a Stage-II pair around the trained Stage I (whose config Stage II extends)."""
     sizes = dict(condition_dim=model_args.condition_dim, noise_dim=model_args.noise_dim,
                  generator_width=model_args.generator_width, discriminator_width=model_args.discriminator_width,
-                 num_residual_blocks=model_args.num_residual_blocks, auxiliary_attributes=attribute_values or None)
+                 num_residual_blocks=model_args.num_residual_blocks, auxiliary_attributes=attribute_values or None,
+                 normalize_text_embeds=model_args.normalize_text_embeds)
     if model_args.stage == 1:
         config = StackGANConfig(text_embedding_dim=embedding_dim, **sizes)
         return StackGANStage1Generator(config), StackGANStage1Discriminator(config)
@@ -120,6 +124,10 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
     if stage1.config.text_embedding_dim != embedding_dim:
         raise SystemExit(f"{model_args.stage1_model} takes {stage1.config.text_embedding_dim}-d text embeddings but "
                          f"{data_args.dataset_dir} holds {embedding_dim}-d ones")
+    if model_args.generator_width != stage1.config.generator_width:
+        # Stage II rebuilds its Stage I from its own config when loaded, so the two must agree
+        raise SystemExit(f"generator_width {model_args.generator_width} differs from the Stage-I model's "
+                         f"{stage1.config.generator_width} ({model_args.stage1_model}); use the matching preset")
     # Stage II's own layers take the preset's sizes; the conditioning sizes must be Stage I's.
     config = StackGANConfig(**{**stage1.config.to_dict(), **sizes, "condition_dim": stage1.config.condition_dim,
                                "noise_dim": stage1.config.noise_dim})
@@ -189,7 +197,8 @@ def main(argv=None):
     ema = EMAModel(accelerator.unwrap_model(generator).parameters(), decay=args.ema_decay) if args.use_ema else None
     if ema is not None:
         accelerator.register_for_checkpointing(ema)
-    loss_fn = StackGANLoss(args.kl_weight, args.attribute_loss_weight, [len(v) for v in attribute_values.values()])
+    loss_fn = StackGANLoss(args.kl_weight, args.attribute_loss_weight, [len(v) for v in attribute_values.values()],
+                           attribute_loss_on_fakes=args.attribute_loss_on_fakes)
 
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state
     def save_hook(models, weights, folder):

@@ -19,6 +19,7 @@ def _register():
     from transformers import AutoConfig, AutoModel, AutoTokenizer, Speech2TextConfig
 
     from .models.asr.tokenization_char import CharTokenizer
+    from .models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel
     from .models.stackgan import (
         StackGANConfig,
         StackGANStage1Discriminator,
@@ -28,6 +29,9 @@ def _register():
     )
 
     AutoConfig.register("stackgan", StackGANConfig, exist_ok=True)
+    AutoConfig.register("char_cnn_rnn", CharCNNRNNConfig, exist_ok=True)
+    AutoModel.register(CharCNNRNNConfig, CharCNNRNNModel, exist_ok=True)
+    AutoTokenizer.register(CharCNNRNNConfig, tokenizer_class=CharTokenizer, exist_ok=True)
     # Four models share one config. A tuple in the mapping makes AutoModel pick the class named in the saved
     # config's `architectures` (transformers' `_get_model_class`), so every stage and role loads as what it is.
     # (`AutoModel.register` takes one class, hence the mapping's own `register`.)
@@ -46,4 +50,32 @@ def _register():
 
 _register()
 
-from .pipelines import StackGANPipeline  # noqa: E402
+from .pipelines import (  # noqa: E402
+    SpeechToImageConfig,
+    SpeechToImageModel,
+    SpeechToImagePipeline,
+    StackGANPipeline,
+    TextToImagePipeline,
+)
+
+
+def _register_pipelines():
+    from transformers import AutoConfig, AutoModel
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    AutoConfig.register("speech_to_image", SpeechToImageConfig, exist_ok=True)
+    AutoModel.register(SpeechToImageConfig, SpeechToImageModel, exist_ok=True)
+    PIPELINE_REGISTRY.register_pipeline("speech-to-image", pipeline_class=SpeechToImagePipeline, pt_model=AutoModel,
+                                        type="multimodal")
+    PIPELINE_REGISTRY.register_pipeline("text-to-image", pipeline_class=TextToImagePipeline, pt_model=AutoModel,
+                                        type="multimodal")
+    # Saved parts carry their own code, so a bundle loads with trust_remote_code=True where s2i_hf is absent.
+    from .models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel
+
+    for cls in (SpeechToImageConfig, StackGANConfig, CharCNNRNNConfig):
+        cls.register_for_auto_class()
+    for cls in (SpeechToImageModel, StackGANStage1Generator, StackGANStage2Generator, CharCNNRNNModel):
+        cls.register_for_auto_class("AutoModel")
+
+
+_register_pipelines()

@@ -2,6 +2,9 @@
 
     s2i synth speech OUT --n N --seed S     spoken bird captions as an LJSpeech-1.1 folder (eSpeak NG)
     s2i synth birds OUT --n N --seed S      synthetic birds as CUB_200_2011 + StackGAN birds metadata
+    s2i generate --model BUNDLE --audio a.wav [--out img.png]   speech to image; prints the transcript
+    s2i generate --model BUNDLE --text "a red bird..." [--out img.png]
+    s2i demo --output_dir D                  everything, from synthetic corpora to D/report.html and D/bundle/
 """
 
 from __future__ import annotations
@@ -29,6 +32,38 @@ def _synth(args) -> int:
     return 0
 
 
+def _generate(args) -> int:
+    import s2i_hf  # noqa: F401  (registers the pipeline tasks)
+    from transformers import pipeline
+
+    if (args.audio is None) == (args.text is None):
+        raise ValueError("give exactly one of --audio and --text")
+    task = "speech-to-image" if args.audio else "text-to-image"
+    pipe = pipeline(task, model=args.model)
+    out = pipe(args.audio or args.text, num_images_per_prompt=args.num_images, seed=args.seed, height=args.height)
+    print(json.dumps({"text": out["text"], "images": len(out["images"])}) if args.json else out["text"])
+    if not out["images"]:
+        print("s2i: no image: the audio is silent or nothing could be read from it", file=sys.stderr)
+        return 1
+    from diffusers.utils import make_image_grid
+
+    image = out["images"][0] if len(out["images"]) == 1 else make_image_grid(out["images"], 1, len(out["images"]))
+    image.save(args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _demo(args) -> int:
+    from .demo import run_demo
+
+    figures = run_demo(args.output_dir, speech_clips=args.speech_clips, birds=args.birds, seed=args.seed,
+                       report_clips=args.report_clips, stage1_minutes=args.stage1_minutes,
+                       stage2_minutes=args.stage2_minutes, scale=args.scale)
+    print(json.dumps(figures))
+    print(f"report: {args.output_dir}/report.html", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="s2i", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +78,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="speech only: captions per clip (2 gives LJSpeech's ~6.6 s mean length)")
     synth.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     synth.set_defaults(func=_synth)
+
+    generate = commands.add_parser("generate", help="draw an image from speech or text with a bundle")
+    generate.add_argument("--model", required=True, help="a speech-to-image bundle (recipes/build_pipeline.py)")
+    generate.add_argument("--audio", help="a WAV/FLAC/OGG file of one spoken caption")
+    generate.add_argument("--text", help="a caption (instead of --audio)")
+    generate.add_argument("--out", default="image.png", help="PNG to write (several images: one row)")
+    generate.add_argument("--num_images", type=int, default=1)
+    generate.add_argument("--height", type=int, default=None, choices=[64, 256], help="default: the largest")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--json", action="store_true", help="print {text, images} as JSON")
+    generate.set_defaults(func=_generate)
+
+    demo = commands.add_parser("demo", help="synthesize, train every part, build the bundle, write a report")
+    demo.add_argument("--output_dir", default="outputs/demo")
+    demo.add_argument("--speech_clips", type=int, default=3000)
+    demo.add_argument("--birds", type=int, default=4000)
+    demo.add_argument("--report_clips", type=int, default=16, help="held-out-voice clips of unseen classes shown")
+    demo.add_argument("--stage1_minutes", type=float, default=None, help="override the preset's time budget")
+    demo.add_argument("--stage2_minutes", type=float, default=None)
+    demo.add_argument("--scale", choices=["demo", "tiny"], default="demo", help="tiny: the test presets (smoke run)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(func=_demo)
     return parser
 
 
@@ -50,6 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileExistsError, ValueError) as e:  # bad input: one clear line, not a traceback
+    except (FileExistsError, FileNotFoundError, TypeError, ValueError) as e:  # bad input: one clear line
         print(f"s2i: error: {e}", file=sys.stderr)
         return 2

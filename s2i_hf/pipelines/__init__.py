@@ -1,6 +1,10 @@
-"""Inference pipelines: the diffusers text-to-image pipeline of StackGAN (and, with the text encoder, the
-speech-to-image transformers pipeline)."""
+"""Inference pipelines: StackGAN's diffusers text-to-image pipeline, and the speech-to-image bundle with its
+transformers pipelines (registered as tasks "speech-to-image" and "text-to-image" by `import s2i_hf`)."""
 
+from .configuration_speech_to_image import SpeechToImageConfig
+from .modeling_speech_to_image import SpeechToImageModel
+from .pipeline_speech_to_image import SpeechToImagePipeline, TextToImagePipeline
 from .pipeline_stackgan import StackGANPipeline
 
-__all__ = ["StackGANPipeline"]
+__all__ = ["SpeechToImageConfig", "SpeechToImageModel", "SpeechToImagePipeline", "StackGANPipeline",
+           "TextToImagePipeline"]

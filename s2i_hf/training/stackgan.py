@@ -129,10 +129,14 @@ class StackGANLoss:
     kl_weight: float = 2.0
     attribute_weight: float = 1.0
     attribute_sizes: list[int] | None = None
+    attribute_loss_on_fakes: bool = False
 
-    def discriminator(self, real_out, fake_out, attribute_labels: torch.Tensor | None = None) -> dict:
+    def discriminator(self, real_out, fake_out, attribute_labels: torch.Tensor | None = None,
+                      caption_attribute_labels: torch.Tensor | None = None) -> dict:
         """`real_out`: D on real images with their condition and `wrong_condition`; `fake_out`: D on the
-        generator's images (detached) with their condition."""
+        generator's images (detached) with their condition. With `attribute_loss_on_fakes` D's attribute head
+        also learns the attributes the fakes were asked for (the full AC-GAN objective), so its judgement of
+        fakes, which is what teaches G, tracks what G draws."""
         real, wrong, fake = _bce(real_out.logits, True), _bce(real_out.wrong_logits, False), _bce(fake_out.logits, False)
         if real_out.unconditional_logits is not None:
             real_u, fake_u = _bce(real_out.unconditional_logits, True), _bce(fake_out.unconditional_logits, False)
@@ -142,7 +146,12 @@ class StackGANLoss:
         logs = {"d_real": real, "d_wrong": wrong, "d_fake": fake}
         if real_out.attribute_logits is not None:
             logs["d_attributes"] = attribute_loss(real_out.attribute_logits, attribute_labels, self.attribute_sizes)
-            loss = loss + self.attribute_weight * logs["d_attributes"]
+            attributes = logs["d_attributes"]
+            if self.attribute_loss_on_fakes:
+                logs["d_fake_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_labels,
+                                                           self.attribute_sizes)
+                attributes = (attributes + logs["d_fake_attributes"]) / 2
+            loss = loss + self.attribute_weight * attributes
         return {"loss": loss, **logs}
 
     def generator(self, fake_out, mu: torch.Tensor, logvar: torch.Tensor,
@@ -186,7 +195,8 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
     fake = generator(batch["text_embeds"], generator=noise_rng)
     mu = fake.mu.detach()  # D is conditioned on the text's mu, without training the conditioning through D
     d_losses = loss_fn.discriminator(discriminator(pixel_values, mu, wrong_condition=mu[wrong]),
-                                     discriminator(fake.images.detach(), mu), batch.get("attribute_labels"))
+                                     discriminator(fake.images.detach(), mu), batch.get("attribute_labels"),
+                                     batch.get("caption_attribute_labels"))
     d_optimizer.zero_grad(set_to_none=True)
     backward(d_losses["loss"])
     d_optimizer.step()

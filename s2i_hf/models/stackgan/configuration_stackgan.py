@@ -15,6 +15,10 @@ class StackGANConfig(PreTrainedConfig):
     num_residual_blocks (`int`, defaults to 4): residual blocks of the Stage-II generator.
     stage1_image_size (`int`, defaults to 64) and stage2_image_size (`int`, defaults to 256): fixed by the
         networks' up- and down-sampling; stored so that inputs can be checked against them.
+    normalize_text_embeds (`bool`, defaults to False): not in the reference. Standardize each embedding (zero mean,
+        unit variance over its dimensions) before the conditioning augmentation. With unit-norm embeddings the
+        reference's N(0, 0.02) layer makes mu about 0.02 while the sampled noise is 1, so the text starts buried
+        in noise; standardized, it starts at about 0.6.
     auxiliary_attributes (`dict[str, list[str]]`, *optional*): not in the reference. Attribute name -> its values
         (e.g. {"belly": [10 colours], "wing": [...]}); the discriminators then also classify each attribute from the
         image (AC-GAN, Odena et al. 2017), which makes the text conditioning take hold far sooner. None: the
@@ -32,6 +36,7 @@ class StackGANConfig(PreTrainedConfig):
     leaky_relu_slope: float = 0.2
     stage1_image_size: int = 64
     stage2_image_size: int = 256
+    normalize_text_embeds: bool = False
     auxiliary_attributes: dict[str, list[str]] | None = None
 
     def validate_architecture(self):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
@@ -116,8 +117,11 @@ class ConditioningAugmentation(nn.Module):
         self.fc = nn.Linear(config.text_embedding_dim, config.condition_dim * 2)
         self.relu = nn.ReLU()
         self.condition_dim = config.condition_dim
+        self.normalize = config.normalize_text_embeds
 
     def forward(self, text_embeds: torch.Tensor, generator: torch.Generator | None = None) -> ConditioningOutput:
+        if self.normalize:
+            text_embeds = F.layer_norm(text_embeds, text_embeds.shape[-1:])
         x = self.relu(self.fc(text_embeds))
         mu, logvar = x[:, : self.condition_dim], x[:, self.condition_dim :]
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)

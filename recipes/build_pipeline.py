@@ -1,0 +1,69 @@
+"""Assemble a speech-to-image bundle from trained parts: one folder that `pipeline("speech-to-image", model=...)`
+loads with nothing else (after `import s2i_hf`, or with `trust_remote_code=True` without it).
+
+    python recipes/build_pipeline.py --asr outputs/asr --text_encoder outputs/text_encoder \
+        --stage1 outputs/stage1 --stage2 outputs/stage2 --output_dir outputs/bundle [--push_to_hub --hub_model_id ID]
+
+Layout: config.json (names the pipeline tasks and the code), asr/ (model + processor), text_encoder/ (model +
+tokenizer), generator/ (Stage II, holding its Stage I; or Stage I when --stage2 is not given), the code files, and
+a model card. The generator must take the text encoder's embedding size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from transformers import AutoModel, AutoModelForSpeechSeq2Seq, AutoProcessor, AutoTokenizer
+
+import s2i_hf  # noqa: F401  (registers the parts and the pipeline tasks)
+from s2i_hf.pipelines import SpeechToImageModel
+from s2i_hf.training.model_card import render_bundle_card
+from s2i_hf.training.publish import publish
+
+logger = logging.getLogger(__name__)
+
+
+def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, output_dir: str) -> SpeechToImageModel:
+    generator = AutoModel.from_pretrained(stage2 or stage1)
+    if stage2:
+        stage1_model = AutoModel.from_pretrained(stage1)
+        # Stage II carries the Stage I it was trained on; a different --stage1 would silently be ignored
+        mismatched = [k for k, v in stage1_model.state_dict().items()
+                      if not v.equal(generator.stage1.state_dict()[k])]
+        if mismatched:
+            raise SystemExit(f"--stage2 {stage2} was trained on another Stage I than --stage1 {stage1} "
+                             f"({len(mismatched)} tensors differ, first {mismatched[0]})")
+    model = SpeechToImageModel.from_parts(
+        asr=AutoModelForSpeechSeq2Seq.from_pretrained(asr), asr_processor=AutoProcessor.from_pretrained(asr),
+        text_encoder=AutoModel.from_pretrained(text_encoder), text_tokenizer=AutoTokenizer.from_pretrained(text_encoder),
+        generator=generator)
+    model.save_pretrained(output_dir)
+    return model
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for name in ("asr", "text_encoder", "stage1"):
+        parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--stage2", help="the Stage-II generator (256 x 256); without it the bundle draws 64 x 64")
+    parser.add_argument("--output_dir", required=True)
+    parser.add_argument("--metrics", help="a JSON file of measured figures for the model card (the demo's report)")
+    parser.add_argument("--push_to_hub", action="store_true")
+    parser.add_argument("--hub_model_id", help="Hub repo id, or file://PATH for a local folder")
+    args = parser.parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    model = build_bundle(args.asr, args.text_encoder, args.stage1, args.stage2, args.output_dir)
+    metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
+    render_bundle_card(args.output_dir, model, metrics)
+    if args.push_to_hub:
+        if not args.hub_model_id:
+            raise SystemExit("--push_to_hub needs --hub_model_id (a Hub repo id, or file://PATH)")
+        logger.info("published to %s", publish(args.output_dir, args.hub_model_id))
+    print(json.dumps({"bundle": args.output_dir, "image_sizes": list(model.image_sizes)}))
+
+
+if __name__ == "__main__":
+    main()

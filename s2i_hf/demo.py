@@ -1,0 +1,200 @@
+"""`s2i demo`: the whole toolkit on the synthetic corpora, from nothing to a report a person can look at.
+
+    s2i demo --output_dir outputs/demo        # D/report.html, D/report.png, D/bundle/
+
+Steps (each a recipe run as users run it, each skipped when its output is complete, each training resumable, so
+an interrupted demo continues where it stopped when rerun):
+ 1. spoken captions (LJSpeech format) and synthetic birds (CUB format);
+ 2. the ASR (asr_demo.yaml), the text encoder (text_encoder_demo.yaml), StackGAN Stage I and Stage II (demo presets);
+ 3. the bundle (recipes/build_pipeline.py);
+ 4. the speech-to-image pipeline on spoken captions of unseen bird classes by the held-out voice, and the same
+    captions as text: transcript CER/WER, attribute accuracy of both sets of images, written as report.html/png.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "recipes" / "configs"
+
+
+def _run(step: str, cmd: list, log_dir: Path):
+    """Run one recipe in a subprocess, its output to D/logs/<step>.log; fail naming the step and the log."""
+    log = log_dir / f"{step}.log"
+    print(f"[s2i demo] {step}: {' '.join(str(c) for c in cmd[1:4])} ... (log: {log})", flush=True)
+    with open(log, "a") as f:
+        done = subprocess.run([str(c) for c in cmd], cwd=REPO, stdout=f, stderr=subprocess.STDOUT)
+    if done.returncode:
+        tail = log.read_text()[-2000:]
+        raise RuntimeError(f"demo step {step!r} failed (exit {done.returncode}); see {log}:\n{tail}")
+
+
+def _done(marker: Path) -> bool:
+    return marker.is_file()
+
+
+def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed: int = 0, report_clips: int = 16,
+             stage1_minutes: float | None = None, stage2_minutes: float | None = None, scale: str = "demo") -> dict:
+    """`scale="tiny"` uses the test presets (a smoke run of every step in a few minutes)."""
+    if not (REPO / "recipes").is_dir():
+        raise FileNotFoundError(f"{REPO / 'recipes'}: the demo runs the repository's recipes; install s2i_hf from a "
+                                "clone (pip install -e .)")
+    out = Path(output_dir)
+    logs, marks = out / "logs", out / ".done"
+    logs.mkdir(parents=True, exist_ok=True)
+    marks.mkdir(exist_ok=True)
+    timings: dict[str, float] = json.loads((out / "timings.json").read_text()) if (out / "timings.json").is_file() else {}
+    py, launch = sys.executable, [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+                                  str(REPO / "accelerate_configs" / "cpu.yaml")]
+
+    def step(name: str, cmd: list):
+        if _done(marks / name):
+            print(f"[s2i demo] {name}: done already", flush=True)
+            return
+        start = time.perf_counter()
+        _run(name, cmd, logs)
+        timings[name] = round(timings.get(name, 0.0) + (time.perf_counter() - start) / 60, 2)
+        (out / "timings.json").write_text(json.dumps(timings, indent=2))
+        (marks / name).touch()
+
+    # 1. Corpora (synthesis writes OUT.staging and renames it when complete)
+    step("speech", [py, "-m", "s2i_hf", "synth", "speech", out / "speech", "--n", speech_clips, "--seed", seed,
+                    "--overwrite"])
+    step("birds", [py, "-m", "s2i_hf", "synth", "birds", out / "birds", "--n", birds, "--seed", seed, "--overwrite"])
+
+    # 2. The four models
+    resume = ["--resume_from_checkpoint", "latest"]
+    step("asr", [*launch, REPO / "recipes/train_asr.py", "--config", CONFIGS / f"asr_{scale}.yaml", "--dataset_dir",
+                 out / "speech", "--test_speaker", "en-us+f4", "--output_dir", out / "asr", *resume])
+    step("text_encoder", [*launch, REPO / "recipes/train_text_encoder.py", "--config",
+                          CONFIGS / f"text_encoder_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
+                          out / "text_encoder", *resume])
+    s1_extra = ["--max_train_minutes", stage1_minutes] if stage1_minutes else []
+    step("stage1", [*launch, REPO / "recipes/train_stackgan.py", "--stage", 1, "--config",
+                    CONFIGS / f"stackgan_stage1_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
+                    out / "stage1", *resume, *s1_extra])
+    s2_extra = ["--max_train_minutes", stage2_minutes] if stage2_minutes else []
+    step("stage2", [*launch, REPO / "recipes/train_stackgan.py", "--stage", 2, "--config",
+                    CONFIGS / f"stackgan_stage2_{scale}.yaml", "--dataset_dir", out / "birds", "--stage1_model",
+                    out / "stage1", "--output_dir", out / "stage2", *resume, *s2_extra])
+
+    # 3. The bundle
+    step("bundle", [py, REPO / "recipes/build_pipeline.py", "--asr", out / "asr", "--text_encoder",
+                    out / "text_encoder", "--stage1", out / "stage1", "--stage2", out / "stage2", "--output_dir",
+                    out / "bundle"])
+
+    # 4. The report
+    start = time.perf_counter()
+    figures = write_report(out, report_clips, seed)
+    timings["report"] = round((time.perf_counter() - start) / 60, 2)
+    figures["minutes"] = timings
+    figures["total_minutes"] = round(sum(timings.values()), 2)
+    (out / "report.json").write_text(json.dumps(figures, indent=2))
+    return figures
+
+
+def write_report(out: Path, report_clips: int, seed: int) -> dict:
+    """Speech of unseen classes by the held-out voice through the bundle; the same captions as text."""
+    import numpy as np
+    import torch
+    from diffusers.utils import make_image_grid
+    from PIL import Image, ImageDraw
+
+    import s2i_hf  # noqa: F401  (registers the pipeline tasks)
+    from transformers import pipeline
+
+    from .data.cub import load_cub
+    from .data.ljspeech import load_ljspeech
+    from .data.synthetic.domain import attributes_named, class_split
+    from .metrics import load_metric
+    from .metrics.attribute_classifier import train_attribute_classifier
+
+    splits = load_ljspeech(out / "speech", test_speaker="en-us+f4")
+    test_classes = set(class_split()[1])
+    unseen = splits["test"].filter(lambda row: row["class_id"] in test_classes)
+    # a small corpus may hold no held-out-voice clip of an unseen class: then any held-out-voice clip (reported)
+    clips = unseen if len(unseen) else splits["test"]
+    clips = clips.select(range(min(report_clips, len(clips))))
+    if len(clips) == 0:
+        raise RuntimeError(f"{out / 'speech'}: no clips of the held-out voice en-us+f4")
+    speech_pipe = pipeline("speech-to-image", model=str(out / "bundle"))
+    text_pipe = pipeline("text-to-image", model=str(out / "bundle"))
+    rows, speech_images, text_images = [], [], []
+    for i, row in enumerate(clips):
+        heard = speech_pipe(row["audio"]["path"], seed=seed + i)
+        read = text_pipe(row["normalized_text"], seed=seed + i)
+        rows.append({"id": row["id"], "reference": row["normalized_text"], "transcript": heard["text"]})
+        speech_images.append(heard["images"][0] if heard["images"] else Image.new("RGB", (256, 256)))
+        text_images.append(read["images"][0])
+
+    cer, wer = load_metric("cer"), load_metric("wer")
+    refs, hyps = [r["reference"] for r in rows], [r["transcript"] for r in rows]
+    figures = {"clips": len(rows), "clips_of_unseen_classes": min(len(unseen), len(rows)), "cer": round(cer.compute(predictions=hyps, references=refs), 4),
+               "wer": round(wer.compute(predictions=hyps, references=refs), 4)}
+
+    # attribute accuracy of both image sets against the colours each caption names
+    judge_dir = out / "attribute_classifier"
+    train = load_cub(out / "birds", "train")
+    if (judge_dir / "config.json").is_file():
+        from .metrics.attribute_classifier import AttributeClassifier
+
+        judge = AttributeClassifier.from_pretrained(judge_dir)
+    else:
+        test = load_cub(out / "birds", "test")
+        values = {a: sorted(set(train[a]) | set(test[a])) for a in ("belly", "wing")}
+        judge = train_attribute_classifier(train, ["belly", "wing"], values=values, seed=seed)
+        judge.save_pretrained(judge_dir)
+
+    def accuracy(images):
+        pixels = torch.stack([torch.from_numpy(np.asarray(im.resize((64, 64)), np.float32)).permute(2, 0, 1)
+                              for im in images]) / 127.5 - 1
+        predicted = judge.predict(pixels)
+        right = {"belly": [], "wing": []}
+        for k, r in enumerate(rows):
+            named = attributes_named(r["reference"])
+            for a in right:
+                if a in named:
+                    right[a].append(judge.config.attributes[a][int(predicted[a][k])] == named[a])
+        return {a: round(sum(v) / len(v), 4) if v else None for a, v in right.items()}
+
+    figures["attribute_accuracy_from_speech"] = accuracy(speech_images)
+    figures["attribute_accuracy_from_text"] = accuracy(text_images)
+
+    # report.png: per clip, the image from speech above the image from the reference text
+    grid = make_image_grid([im.resize((128, 128)) for im in speech_images + text_images], rows=2, cols=len(rows))
+    canvas = Image.new("RGB", (grid.width, grid.height + 20), "white")
+    canvas.paste(grid, (0, 20))
+    ImageDraw.Draw(canvas).text((4, 4), "top: from speech (held-out voice)   bottom: from the reference text", fill="black")
+    canvas.save(out / "report.png")
+    images_dir = out / "report_images"
+    images_dir.mkdir(exist_ok=True)
+    table = []
+    for k, r in enumerate(rows):
+        speech_images[k].save(images_dir / f"{r['id']}_speech.png")
+        text_images[k].save(images_dir / f"{r['id']}_text.png")
+        table.append(
+            f"<tr><td>{html.escape(r['id'])}<br><audio controls src='speech/wavs/{html.escape(r['id'])}.wav'></audio>"
+            f"</td><td>{html.escape(r['reference'])}</td><td>{html.escape(r['transcript'])}</td>"
+            f"<td><img src='report_images/{r['id']}_speech.png' width=160></td>"
+            f"<td><img src='report_images/{r['id']}_text.png' width=160></td></tr>")
+    figure_rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(json.dumps(v))}</td></tr>"
+                          for k, v in figures.items())
+    (out / "report.html").write_text(f"""<!doctype html><meta charset="utf-8"><title>s2i_hf demo report</title>
+<style>body{{font-family:sans-serif;margin:2em}}td{{border-bottom:1px solid #ddd;padding:4px;vertical-align:top}}</style>
+<h1>s2i_hf demo: speech to image</h1>
+<p>Spoken captions of bird classes never seen in training, by a voice never heard in training, through
+<code>pipeline("speech-to-image", model="bundle")</code>; beside each, the image drawn from the reference text.</p>
+<h2>Figures</h2><table>{figure_rows}</table>
+<h2>Clips</h2><table><tr><th>clip</th><th>reference</th><th>transcript</th><th>from speech</th><th>from text</th></tr>
+{''.join(table)}</table>
+""")
+    return figures

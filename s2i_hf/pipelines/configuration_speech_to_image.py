@@ -1,0 +1,52 @@
+"""Configuration of a speech-to-image bundle: which subfolder holds which part, and the pipeline's limits.
+
+This file imports nothing from s2i_hf: a bundle carries a copy, so that `trust_remote_code=True` loads it where
+s2i_hf is not installed.
+"""
+
+from huggingface_hub.dataclasses import strict
+from transformers import PreTrainedConfig
+
+# Written into every saved bundle's config.json: where a hub user without s2i_hf finds the pipeline code.
+CUSTOM_PIPELINES = {
+    task: {"impl": f"pipeline_speech_to_image.{cls}", "pt": ["AutoModel"], "tf": [], "type": "multimodal"}
+    for task, cls in (("speech-to-image", "SpeechToImagePipeline"), ("text-to-image", "TextToImagePipeline"))
+}
+
+
+@strict
+class SpeechToImageConfig(PreTrainedConfig):
+    r"""
+    asr_subfolder, text_encoder_subfolder, generator_subfolder (`str`): where the parts are, each in
+        `save_pretrained` form (the ASR model with its processor, the text encoder with its tokenizer, the StackGAN
+        generator: Stage II, which holds its Stage I, or Stage I alone).
+    sampling_rate (`int`, defaults to 16000): the ASR's input rate; any other is resampled.
+    max_audio_seconds (`float`, defaults to 30.0): longer audio is refused (one spoken caption is a few seconds).
+    silence_rms (`float`, defaults to 1e-3): audio quieter than this (RMS) is silence: empty transcript, no image.
+    """
+
+    model_type = "speech_to_image"
+
+    asr_subfolder: str = "asr"
+    text_encoder_subfolder: str = "text_encoder"
+    generator_subfolder: str = "generator"
+    sampling_rate: int = 16000
+    max_audio_seconds: float = 30.0
+    silence_rms: float = 1e-3
+
+    def __post_init__(self, **kwargs):
+        # `custom_pipelines` sends `pipeline()` to the bundle's own copy of the pipeline code (and makes it demand
+        # trust_remote_code). When this class is the installed package's, the tasks are registered in-process,
+        # so the entry is dropped on load, and written back on save (to_dict).
+        if not __name__.startswith("transformers_modules"):
+            kwargs.pop("custom_pipelines", None)
+        super().__post_init__(**kwargs)
+
+    def to_dict(self):
+        return {**super().to_dict(), "custom_pipelines": CUSTOM_PIPELINES}
+
+    def to_diff_dict(self):
+        return {**super().to_diff_dict(), "custom_pipelines": CUSTOM_PIPELINES}
+
+
+__all__ = ["SpeechToImageConfig"]

@@ -1,0 +1,152 @@
+"""A speech-to-image bundle as one transformers model: the ASR (with its processor), the text encoder (with its
+tokenizer) and the StackGAN generator, each kept in its own subfolder in `save_pretrained` form.
+
+    model = SpeechToImageModel.from_pretrained("outputs/demo/bundle")
+    texts = model.transcribe([waveform_16k]); embeds = model.embed(texts); images = model.draw(embeds, seed=0)
+
+This file imports nothing from s2i_hf (a bundle carries a copy for `trust_remote_code=True`); the parts load
+through the Auto classes, which find them registered by `import s2i_hf`, or in their folders' own code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import (
+    AutoModel,
+    AutoModelForSpeechSeq2Seq,
+    AutoProcessor,
+    AutoTokenizer,
+    PreTrainedModel,
+)
+
+from .configuration_speech_to_image import SpeechToImageConfig
+
+PART_ATTRIBUTES = ("asr", "text_encoder", "generator")
+
+
+class SpeechToImageModel(PreTrainedModel):
+    config_class = SpeechToImageConfig
+    base_model_prefix = "speech_to_image"
+    main_input_name = "input_features"
+
+    def __init__(self, config: SpeechToImageConfig):
+        super().__init__(config)
+        self.asr = self.text_encoder = self.generator = None
+        self.asr_processor = self.text_tokenizer = None
+        self.post_init()
+
+    @classmethod
+    def from_parts(cls, asr, asr_processor, text_encoder, text_tokenizer, generator,
+                   config: SpeechToImageConfig | None = None) -> "SpeechToImageModel":
+        if text_encoder.config.text_embedding_dim != generator.config.text_embedding_dim:
+            raise ValueError(f"the text encoder makes {text_encoder.config.text_embedding_dim}-d embeddings but the "
+                             f"generator takes {generator.config.text_embedding_dim}-d ones")
+        model = cls(config or SpeechToImageConfig())
+        model.asr, model.text_encoder, model.generator = asr.eval(), text_encoder.eval(), generator.eval()
+        model.asr_processor, model.text_tokenizer = asr_processor, text_tokenizer
+        return model
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, config=None, trust_remote_code=None, **kwargs):
+        root = Path(pretrained_model_name_or_path)
+        if not root.is_dir():  # a hub repository: fetch it whole (the parts live in subfolders)
+            from huggingface_hub import snapshot_download
+
+            root = Path(snapshot_download(str(pretrained_model_name_or_path), revision=kwargs.get("revision"),
+                                          token=kwargs.get("token")))
+        if not isinstance(config, SpeechToImageConfig):
+            config = cls.config_class.from_pretrained(root)
+        remote = {"trust_remote_code": True} if trust_remote_code else {}
+        asr_dir, te_dir = root / config.asr_subfolder, root / config.text_encoder_subfolder
+        for part in (asr_dir, te_dir, root / config.generator_subfolder):
+            if not (part / "config.json").is_file():
+                raise FileNotFoundError(f"{part}: missing part of the speech-to-image bundle {root} (no config.json)")
+        return cls.from_parts(
+            asr=AutoModelForSpeechSeq2Seq.from_pretrained(asr_dir),
+            asr_processor=AutoProcessor.from_pretrained(asr_dir, **remote),
+            text_encoder=AutoModel.from_pretrained(te_dir, **remote),
+            text_tokenizer=AutoTokenizer.from_pretrained(te_dir, **remote),
+            generator=AutoModel.from_pretrained(root / config.generator_subfolder, **remote),
+            config=config,
+        )
+
+    def save_pretrained(self, save_directory, **kwargs):
+        root = Path(save_directory)
+        root.mkdir(parents=True, exist_ok=True)
+        self._save_code(root)  # first: it adds the model's entry to config.auto_map
+        self.config.save_pretrained(root)
+        self.asr.save_pretrained(root / self.config.asr_subfolder, **kwargs)
+        self.asr_processor.save_pretrained(root / self.config.asr_subfolder)
+        self.text_encoder.save_pretrained(root / self.config.text_encoder_subfolder, **kwargs)
+        self.text_tokenizer.save_pretrained(root / self.config.text_encoder_subfolder)
+        self.generator.save_pretrained(root / self.config.generator_subfolder, **kwargs)
+
+    def _save_code(self, root: Path):
+        """The bundle's own code, for `trust_remote_code=True`: this file and its config (auto_map), the pipeline,
+        and the audio decoding it imports as `.audio` (in the package, s2i_hf/data/audio.py and errors.py)."""
+        import shutil
+
+        from transformers.dynamic_module_utils import custom_object_save
+
+        custom_object_save(self, root, config=self.config)
+        here = Path(__file__).resolve().parent
+        data = here.parent / "data"
+        sources = {"pipeline_speech_to_image.py": here / "pipeline_speech_to_image.py"}
+        for name in ("audio.py", "errors.py"):
+            sources[name] = data / name if (data / name).is_file() else here / name
+        for name, source in sources.items():
+            if source.resolve() != (root / name).resolve():
+                shutil.copyfile(source, root / name)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("a bundle is used through transcribe/embed/draw or pipeline('speech-to-image')")
+
+    @property
+    def image_sizes(self) -> tuple[int, ...]:
+        return (64, 256) if hasattr(self.generator, "stage1") else (64,)
+
+    def is_silent(self, waveform: np.ndarray) -> bool:
+        return waveform.size == 0 or float(np.sqrt(np.mean(np.square(waveform, dtype=np.float64)))) < self.config.silence_rms
+
+    @torch.inference_mode()
+    def transcribe(self, waveforms: list[np.ndarray]) -> list[str]:
+        """Greedy transcripts of 16 kHz mono waveforms; silence gives "" without running the decoder (which would
+        otherwise invent a fluent sentence from nothing)."""
+        texts = [""] * len(waveforms)
+        speech = [i for i, w in enumerate(waveforms) if not self.is_silent(w)]
+        if speech:
+            fe = self.asr_processor.feature_extractor
+            inputs = fe([waveforms[i] for i in speech], sampling_rate=self.config.sampling_rate, padding=True,
+                        return_attention_mask=True, return_tensors="pt")
+            ids = self.asr.generate(inputs.input_features.to(self.device), attention_mask=inputs.attention_mask.to(self.device))
+            for i, text in zip(speech, self.asr_processor.tokenizer.batch_decode(ids, skip_special_tokens=True)):
+                texts[i] = text
+        return texts
+
+    @torch.inference_mode()
+    def embed(self, texts: list[str]) -> torch.Tensor:
+        """Caption embeddings (batch, text_embedding_dim) of any text: characters outside the alphabet become <unk>."""
+        batch = self.text_tokenizer(texts, padding=True, truncation=True, max_length=self.text_encoder.config.max_length,
+                                    return_tensors="pt").to(self.device)
+        return self.text_encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask).text_embeds
+
+    @torch.inference_mode()
+    def draw(self, text_embeds: torch.Tensor, num_images_per_prompt: int = 1, height: int | None = None,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+        """Images in [-1, 1], (batch * num_images_per_prompt, 3, height, height); height 64 or 256."""
+        height = height or self.image_sizes[-1]
+        if height not in self.image_sizes:
+            raise ValueError(f"height={height} is not one this bundle makes; it makes {self.image_sizes}")
+        model = self.generator.stage1 if height == 64 and len(self.image_sizes) == 2 else self.generator
+        embeds = text_embeds.repeat_interleave(num_images_per_prompt, dim=0)
+        noise = torch.randn(len(embeds), model.config.noise_dim, generator=generator,
+                            device=generator.device if generator is not None else self.device)
+        same_device = generator is not None and generator.device == self.device
+        return model(embeds, noise=noise.to(self.device), generator=generator if same_device else None).images
+
+
+__all__ = ["SpeechToImageModel", "PART_ATTRIBUTES"]

@@ -1,0 +1,153 @@
+"""The speech-to-image bundle and its transformers pipelines: installed-package and remote-code loading, every
+kind of audio input, and the bad ones."""
+
+import io
+import json
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from recipe_helpers import run_recipe
+from transformers import pipeline
+
+import s2i_hf  # noqa: F401  (registers the tasks)
+from s2i_hf.data.errors import AudioDecodeError
+from s2i_hf.models.asr import build_model, build_processor
+from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator, StackGANStage2Generator
+from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
+from s2i_hf.pipelines import SpeechToImageModel
+
+TINY_GAN = dict(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16, discriminator_width=4)
+
+
+def _tone(seconds=1.5, rate=16000):
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory):
+    """Untrained tiny parts saved as the recipes save them, plus a bundle built from them by the recipe."""
+    root = tmp_path_factory.mktemp("parts")
+    torch.manual_seed(0)
+    processor = build_processor()
+    build_model(processor, d_model=16, encoder_layers=1, decoder_layers=1, attention_heads=2, ffn_dim=32,
+                conv_channels=16, generation_max_length=12).save_pretrained(root / "asr")
+    processor.save_pretrained(root / "asr")
+    tokenizer = build_text_tokenizer()
+    CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, char_embedding_dim=8, conv_channels=[8, 8, 8],
+                                     rnn_hidden_size=8, text_embedding_dim=32)).save_pretrained(root / "te")
+    tokenizer.save_pretrained(root / "te")
+    stage1 = StackGANStage1Generator(StackGANConfig(**TINY_GAN))
+    stage1.save_pretrained(root / "s1")
+    StackGANStage2Generator(StackGANConfig(**TINY_GAN), stage1).save_pretrained(root / "s2")
+    done = run_recipe([sys.executable, "recipes/build_pipeline.py", "--asr", root / "asr", "--text_encoder",
+                       root / "te", "--stage1", root / "s1", "--stage2", root / "s2", "--output_dir", root / "bundle",
+                       "--push_to_hub", "--hub_model_id", f"file://{root / 'published'}"])
+    assert json.loads(done.stdout.strip().splitlines()[-1])["image_sizes"] == [64, 256]
+    return root
+
+
+@pytest.fixture(scope="module")
+def pipe(parts):
+    return pipeline("speech-to-image", model=str(parts / "bundle"))
+
+
+def test_bundle_layout_and_card(parts):
+    bundle = parts / "bundle"
+    for path in ("config.json", "asr/model.safetensors", "asr/processor_config.json", "text_encoder/model.safetensors",
+                 "text_encoder/vocab.json", "generator/model.safetensors", "pipeline_speech_to_image.py",
+                 "modeling_speech_to_image.py", "audio.py", "README.md"):
+        assert (bundle / path).is_file(), path
+    config = json.loads((bundle / "config.json").read_text())
+    assert set(config["custom_pipelines"]) == {"speech-to-image", "text-to-image"}
+    assert (parts / "published" / "generator" / "model.safetensors").is_file()  # --push_to_hub file://
+
+
+def test_every_audio_input_form_gives_a_transcript_and_images(pipe, parts, tmp_path):
+    tone = _tone()
+    sf.write(tmp_path / "a.wav", np.stack([tone, tone], 1), 16000, subtype="PCM_24")  # stereo, 24-bit
+    sf.write(tmp_path / "b.flac", _tone(rate=22050), 22050)
+    buffer = io.BytesIO()
+    sf.write(buffer, tone, 16000, format="WAV")
+    inputs = [str(tmp_path / "a.wav"), tmp_path / "b.flac", buffer.getvalue(), {"array": tone, "sampling_rate": 16000},
+              {"raw": _tone(rate=8000), "sampling_rate": 8000}, tone]
+    outputs = pipe(inputs, num_images_per_prompt=2, seed=0)
+    assert len(outputs) == len(inputs)
+    for out in outputs:
+        assert isinstance(out["text"], str) and out["text"]
+        assert len(out["images"]) == 2 and out["images"][0].size == (256, 256)
+    a, b = pipe(tone, seed=3)["images"][0], pipe(tone, seed=3)["images"][0]
+    assert np.array_equal(np.asarray(a), np.asarray(b))  # a seed repeats the image
+    assert pipe(tone, height=64, seed=0)["images"][0].size == (64, 64)
+
+
+def test_bad_audio_is_refused_naming_it_and_silence_draws_nothing(pipe, tmp_path, caplog):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "text.wav").write_text("not audio at all")
+    sf.write(tmp_path / "full.wav", _tone(), 16000)
+    (tmp_path / "cut.wav").write_bytes((tmp_path / "full.wav").read_bytes()[:5000])
+    for name, message in (("empty.wav", "empty audio file"), ("text.wav", "not a readable audio file"),
+                          ("cut.wav", "truncated WAV"), ("missing.wav", "not found")):
+        with pytest.raises(AudioDecodeError, match=message) as info:
+            pipe(str(tmp_path / name))
+        assert name in str(info.value)
+    with pytest.raises(ValueError, match=r"45\.0 s of audio; .* at most 30\.0 s"):
+        pipe(np.zeros(45 * 16000, np.float32) + 0.1)
+    with pytest.raises(ValueError, match="needs its 'sampling_rate'"):
+        pipe({"array": _tone()})
+    out = pipe(np.zeros(16000, np.float32))
+    assert out == {"text": "", "images": []} and "silence" in caplog.text
+
+
+def test_text_to_image_embeds_any_characters(parts):
+    draw = pipeline("text-to-image", model=str(parts / "bundle"))
+    out = draw("a r\u00e9d bird \u2603 with blue wings", seed=0, num_images_per_prompt=3)
+    assert len(out["images"]) == 3 and out["text"].startswith("a r")
+    with pytest.raises(ValueError, match="empty text"):
+        draw("  ")
+
+
+def test_a_new_process_loads_the_bundle_without_s2i_hf_through_remote_code(parts, tmp_path):
+    code = f"""
+import sys, numpy as np
+from transformers import pipeline
+pipe = pipeline("speech-to-image", model={str(parts / 'bundle')!r}, trust_remote_code=True)
+t = np.arange(24000) / 16000
+out = pipe({{"array": 0.3 * np.sin(2 * np.pi * 220 * t), "sampling_rate": 16000}}, seed=0)
+print(type(pipe).__module__.split(".")[0], len(out["images"]), out["images"][0].size,
+      any(m.startswith("s2i_hf") for m in sys.modules))
+"""
+    done = run_recipe([sys.executable, "-c", code])
+    assert done.stdout.strip().splitlines()[-1] == "transformers_modules 1 (256, 256) False"
+
+
+def test_bundle_parts_must_agree():
+    torch.manual_seed(0)
+    tokenizer = build_text_tokenizer()
+    te = CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, char_embedding_dim=8, conv_channels=[8, 8, 8],
+                                          rnn_hidden_size=8, text_embedding_dim=64))
+    with pytest.raises(ValueError, match="makes 64-d embeddings but the generator takes 32-d"):
+        SpeechToImageModel.from_parts(None, None, te, tokenizer, StackGANStage1Generator(StackGANConfig(**TINY_GAN)))
+
+
+def test_s2i_generate_from_audio_and_text(parts, tmp_path):
+    sf.write(tmp_path / "clip.wav", _tone(), 16000)
+    done = run_recipe([sys.executable, "-m", "s2i_hf", "generate", "--model", parts / "bundle", "--audio",
+                       tmp_path / "clip.wav", "--out", tmp_path / "a.png", "--json"])
+    assert json.loads(done.stdout.strip().splitlines()[-1])["images"] == 1
+    from PIL import Image
+
+    assert Image.open(tmp_path / "a.png").size == (256, 256)
+    done = run_recipe([sys.executable, "-m", "s2i_hf", "generate", "--model", parts / "bundle", "--text",
+                       "a blue bird.", "--num_images", "2", "--height", "64", "--out", tmp_path / "b.png"])
+    assert done.stdout.strip() == "a blue bird." and Image.open(tmp_path / "b.png").size == (128, 64)
+    sf.write(tmp_path / "quiet.wav", np.zeros(16000, np.float32), 16000)
+    done = run_recipe([sys.executable, "-m", "s2i_hf", "generate", "--model", parts / "bundle", "--audio",
+                       tmp_path / "quiet.wav"], expect_failure=True)
+    assert done.returncode == 1 and "silent" in done.stderr
+    done = run_recipe([sys.executable, "-m", "s2i_hf", "generate", "--model", parts / "bundle", "--audio",
+                       tmp_path / "nope.wav"], expect_failure=True)
+    assert done.returncode == 2 and "nope.wav" in done.stderr and "Traceback" not in done.stderr

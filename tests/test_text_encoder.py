@@ -1,0 +1,97 @@
+"""The char-CNN-RNN text encoder, its tokenizer, and recipes/train_text_encoder.py."""
+
+import json
+import sys
+
+import pytest
+import torch
+from huggingface_hub.errors import StrictDataclassClassValidationError
+from recipe_helpers import run_recipe
+from safetensors.torch import load_file
+from transformers import AutoModel, AutoTokenizer
+
+import s2i_hf  # noqa: F401  (registers the text encoder)
+from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
+
+TINY = dict(char_embedding_dim=8, conv_channels=[8, 8, 8], rnn_hidden_size=8, text_embedding_dim=16)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    tokenizer = build_text_tokenizer()
+    return CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, **TINY)).eval(), tokenizer
+
+
+def test_reference_layout_and_padding_does_not_change_the_embedding(tiny):
+    model, tokenizer = tiny
+    full = CharCNNRNNModel(CharCNNRNNConfig())
+    assert [c.out_channels for c in full.convs] == [384, 512, 512] and full.proj.out_features == 1024
+    short = tokenizer(["a red bird."], return_tensors="pt")
+    padded = tokenizer(["a red bird."], padding="max_length", max_length=201, return_tensors="pt")
+    torch.testing.assert_close(model(**short).text_embeds, model(**padded).text_embeds)
+    batch = tokenizer(["a red bird.", "this bird has a long blue wing and a short beak."], padding=True,
+                      return_tensors="pt")
+    torch.testing.assert_close(model(**batch).text_embeds[:1], model(**short).text_embeds)
+
+
+def test_unknown_characters_are_embedded_not_refused(tiny):
+    model, tokenizer = tiny
+    ids = tokenizer(["a bird \u2603 with \u00e9 wings"], return_tensors="pt")
+    assert tokenizer.unk_token_id in ids.input_ids[0].tolist()
+    assert model(**ids).text_embeds.shape == (1, 16)
+    assert tokenizer.unknown_characters["\u2603"] == 1
+
+
+def test_config_refuses_a_text_length_the_convolutions_cannot_read():
+    with pytest.raises(StrictDataclassClassValidationError, match=r"max_length \(20\) is too short"):
+        CharCNNRNNConfig(max_length=20)
+
+
+def test_recipe_trains_resumes_reloads_and_reports(bird_corpus, tmp_path):
+    out = tmp_path / "te"
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", "accelerate_configs/cpu.yaml",
+              "recipes/train_text_encoder.py", "--config", "recipes/configs/text_encoder_tiny.yaml", "--dataset_dir",
+              bird_corpus, "--output_dir", out]
+    run_recipe([*launch, "--max_steps", "2"])
+    done = run_recipe([*launch, "--max_steps", "4", "--resume_from_checkpoint", "latest"])
+    metrics = json.loads(done.stdout.strip().splitlines()[-1])
+    from s2i_hf.data.cub import load_cub
+
+    test = load_cub(bird_corpus, "test")
+    assert metrics["num_captions"] == 100 and metrics["num_classes"] == len(set(test["class_id"]))  # 10 x 10 captions
+    assert -1.0 <= metrics["cosine_to_target"] <= 1.0
+    assert metrics["class_r_at_1_of_targets"] >= 0.9  # the targets themselves find their class
+    state = json.loads((out / "checkpoint-4" / "trainer_state.json").read_text())
+    assert state["global_step"] == 4 and [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2, 3, 4]
+    # the resumed run ends where an uninterrupted one does
+    straight = tmp_path / "straight"
+    run_recipe([*launch[:-1], straight, "--max_steps", "4"])
+    a, b = load_file(out / "model.safetensors"), load_file(straight / "model.safetensors")
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    model, tokenizer = AutoModel.from_pretrained(out), AutoTokenizer.from_pretrained(out)
+    assert type(model).__name__ == "CharCNNRNNModel"
+    assert model(**tokenizer(["a small bird"], return_tensors="pt")).text_embeds.shape == (1, 1024)
+
+
+def test_regression_moves_embeddings_toward_their_targets(bird_corpus):
+    from s2i_hf.data.cub import load_cub
+    from s2i_hf.training.text_encoder import TextEmbeddingCollator, caption_pairs, evaluate_text_encoder
+
+    torch.manual_seed(0)
+    pairs = caption_pairs(load_cub(bird_corpus, "train"))
+    tokenizer = build_text_tokenizer()
+    model = CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, char_embedding_dim=16,
+                                             conv_channels=[32, 32, 32], rnn_hidden_size=32))
+    before = evaluate_text_encoder(model, tokenizer, pairs)["cosine_to_target"]
+    collate = TextEmbeddingCollator(tokenizer, 201)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for step in range(60):
+        rows = [pairs[(step * 16 + i) % len(pairs)] for i in range(16)]
+        loss = model(**collate(rows)).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    after = evaluate_text_encoder(model, tokenizer, pairs)["cosine_to_target"]
+    assert before < 0.1 and after > before + 0.3, (before, after)
