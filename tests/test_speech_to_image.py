@@ -151,3 +151,19 @@ def test_s2i_generate_from_audio_and_text(parts, tmp_path):
     done = run_recipe([sys.executable, "-m", "s2i_hf", "generate", "--model", parts / "bundle", "--audio",
                        tmp_path / "nope.wav"], expect_failure=True)
     assert done.returncode == 2 and "nope.wav" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
+    out = tmp_path / "demo"
+    cmd = [sys.executable, "-m", "s2i_hf", "demo", "--output_dir", out, "--scale", "tiny", "--speech_clips", 27,
+           "--birds", 40, "--report_clips", 3]
+    done = run_recipe(cmd)
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["clips"] >= 1 and 0.0 <= figures["cer"] and set(figures["minutes"]) == {
+        "speech", "birds", "asr", "text_encoder", "stage1", "stage2", "bundle", "report"}
+    for path in ("report.html", "report.png", "bundle/config.json", "bundle/generator/model.safetensors"):
+        assert (out / path).is_file(), path
+    report = (out / "report.html").read_text()
+    assert "never heard in training" in report and "attribute_accuracy_from_speech" in report
+    again = run_recipe(cmd)  # rerun: every step is found complete, only the report is redone
+    assert again.stdout.count("done already") == 7
