@@ -1,12 +1,16 @@
-"""Train the char-CNN-RNN text encoder to reproduce a birds folder's caption embeddings, with the transformers Trainer.
+"""Train the char-CNN-RNN text encoder with the transformers Trainer: onto a birds folder's caption embeddings, or
+jointly with images where there are none.
 
     accelerate launch recipes/train_text_encoder.py --config recipes/configs/text_encoder_demo.yaml \
         --dataset_dir outputs/birds --output_dir outputs/text_encoder
 
 Pairs caption j of text_c10/<image>.txt with row j of char-CNN-RNN-embeddings.pickle and regresses onto it, so on
-real CUB the encoder learns the space StackGAN was trained in. Any field can be overridden (`--max_steps 2`);
+real CUB the encoder learns the space StackGAN was trained in. `--objective contrastive` instead trains it against
+a small image encoder (symmetric contrastive loss, same-class pairs not counted as negatives), for data without
+embeddings; StackGAN is then trained on its embeddings. Any field can be overridden (`--max_steps 2`);
 `--resume_from_checkpoint latest` continues from the newest checkpoint. Writes the model and its tokenizer to
---output_dir and prints the test-class figures (cosine to the targets, caption-to-class R@1) as JSON.
+--output_dir and prints the test-class figures as JSON: cosine to the targets and caption-to-class R@1
+(regression), caption-to-class R@1 against the image embeddings (contrastive).
 """
 
 from __future__ import annotations
@@ -24,7 +28,16 @@ import s2i_hf  # noqa: F401  (registers the text encoder with the Auto classes)
 from s2i_hf.data.cub import load_cub
 from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
 from s2i_hf.training.arguments import parse_args
-from s2i_hf.training.text_encoder import TextEmbeddingCollator, caption_pairs, evaluate_text_encoder
+from s2i_hf.metrics.attribute_classifier import real_images
+from s2i_hf.training.text_encoder import (
+    JointTextImageModel,
+    TextEmbeddingCollator,
+    TextImageCollator,
+    caption_image_pairs,
+    caption_pairs,
+    evaluate_joint,
+    evaluate_text_encoder,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +48,9 @@ class ModelArguments:
     conv_channels: list[int] = field(default_factory=lambda: [384, 512, 512], metadata={"help": "kernel 4, pool 3 each"})
     rnn_hidden_size: int = 512
     max_length: int = field(default=201, metadata={"help": "characters read per caption (Reed: 201)"})
+    objective: str = field(default="regression", metadata={"help": "regression (onto the embeddings) or contrastive"})
+    text_embedding_dim: int = field(default=1024, metadata={"help": "contrastive only (regression: the targets')"})
+    image_encoder_width: int = field(default=32, metadata={"help": "contrastive only: the image CNN's width"})
 
 
 @dataclass
@@ -57,12 +73,20 @@ def main(argv=None):
     if resume == "latest":
         resume = get_last_checkpoint(training_args.output_dir) if os.path.isdir(training_args.output_dir) else None
 
-    # 2. Data: (caption, its embedding) pairs of the train and the test classes
-    splits = {}
+    if model_args.objective not in ("regression", "contrastive"):
+        raise SystemExit(f"--objective must be regression or contrastive, got {model_args.objective!r}")
+    contrastive = model_args.objective == "contrastive"
+
+    # 2. Data: (caption, its embedding) or (caption, its image) pairs of the train and the test classes
+    splits, images = {}, {}
     for name, limit in (("train", data_args.max_train_samples), ("test", data_args.max_eval_samples)):
         split = load_cub(data_args.dataset_dir, name, embedding_file=data_args.embedding_file)
-        splits[name] = caption_pairs(split.select(range(min(limit, len(split)))) if limit else split)
-    embedding_dim = len(splits["train"][0]["target_embeds"])
+        split = split.select(range(min(limit, len(split)))) if limit else split
+        if contrastive:
+            splits[name], images[name] = caption_image_pairs(split), real_images(split)
+        else:
+            splits[name] = caption_pairs(split)
+    embedding_dim = model_args.text_embedding_dim if contrastive else len(splits["train"][0]["target_embeds"])
 
     # 3. Model and tokenizer
     tokenizer = build_text_tokenizer(model_args.max_length)
@@ -73,15 +97,25 @@ def main(argv=None):
     logger.info("text encoder: %.2f M parameters", sum(p.numel() for p in model.parameters()) / 1e6)
 
     # 4. Train
-    training_args.remove_unused_columns = False  # the collator reads `text`
-    trainer = Trainer(model=model, args=training_args, train_dataset=splits["train"],
-                      data_collator=TextEmbeddingCollator(tokenizer, model_args.max_length), processing_class=tokenizer)
+    training_args.remove_unused_columns = False  # the collators read `text`
+    if contrastive:
+        trained = JointTextImageModel(model, model_args.image_encoder_width)
+        collator = TextImageCollator(tokenizer, model_args.max_length, images["train"])
+    else:
+        trained, collator = model, TextEmbeddingCollator(tokenizer, model_args.max_length)
+    trainer = Trainer(model=trained, args=training_args, train_dataset=splits["train"], data_collator=collator,
+                      processing_class=tokenizer)
     result = trainer.train(resume_from_checkpoint=resume)
-    trainer.save_model()
+    if trainer.is_world_process_zero():
+        model.save_pretrained(training_args.output_dir)  # the text encoder alone, also after the joint objective
+        tokenizer.save_pretrained(training_args.output_dir)
     trainer.save_metrics("train", result.metrics)
 
-    # 5. Test classes: how close the new embeddings come to the targets
-    metrics = evaluate_text_encoder(trainer.model, tokenizer, splits["test"])
+    # 5. Test classes: how close the new embeddings come to the targets, or how well they find their images
+    if contrastive:
+        metrics = evaluate_joint(trained, tokenizer, splits["test"], images["test"])
+    else:
+        metrics = evaluate_text_encoder(model, tokenizer, splits["test"])
     trainer.save_metrics("test", metrics)
     if trainer.is_world_process_zero():
         print(json.dumps(metrics))

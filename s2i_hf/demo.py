@@ -27,10 +27,10 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "recipes" / "configs"
 
 
-def _run(step: str, cmd: list, log_dir: Path):
+def _run(step: str, cmd: list, log_dir: Path, say=print):
     """Run one recipe in a subprocess, its output to D/logs/<step>.log; fail naming the step and the log."""
     log = log_dir / f"{step}.log"
-    print(f"[s2i demo] {step}: {' '.join(str(c) for c in cmd[1:4])} ... (log: {log})", flush=True)
+    say(f"[s2i demo] {step}: {' '.join(str(c) for c in cmd[1:4])} ... (log: {log})")
     with open(log, "a") as f:
         done = subprocess.run([str(c) for c in cmd], cwd=REPO, stdout=f, stderr=subprocess.STDOUT)
     if done.returncode:
@@ -56,15 +56,23 @@ def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed:
     py, launch = sys.executable, [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
                                   str(REPO / "accelerate_configs" / "cpu.yaml")]
 
+    from tqdm.auto import tqdm
+
+    progress = tqdm(total=8, desc="s2i demo", unit="step")
+
+    say = progress.write  # above the bar, on stdout
+
     def step(name: str, cmd: list):
+        progress.set_postfix_str(name)
         if _done(marks / name):
-            print(f"[s2i demo] {name}: done already", flush=True)
-            return
-        start = time.perf_counter()
-        _run(name, cmd, logs)
-        timings[name] = round(timings.get(name, 0.0) + (time.perf_counter() - start) / 60, 2)
-        (out / "timings.json").write_text(json.dumps(timings, indent=2))
-        (marks / name).touch()
+            say(f"[s2i demo] {name}: done already")
+        else:
+            start = time.perf_counter()
+            _run(name, cmd, logs, say)
+            timings[name] = round(timings.get(name, 0.0) + (time.perf_counter() - start) / 60, 2)
+            (out / "timings.json").write_text(json.dumps(timings, indent=2))
+            (marks / name).touch()
+        progress.update(1)
 
     # 1. Corpora (synthesis writes OUT.staging and renames it when complete)
     step("speech", [py, "-m", "s2i_hf", "synth", "speech", out / "speech", "--n", speech_clips, "--seed", seed,
@@ -93,8 +101,11 @@ def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed:
                     out / "bundle"])
 
     # 4. The report
+    progress.set_postfix_str("report")
     start = time.perf_counter()
     figures = write_report(out, report_clips, seed)
+    progress.update(1)
+    progress.close()
     timings["report"] = round((time.perf_counter() - start) / 60, 2)
     figures["minutes"] = timings
     figures["total_minutes"] = round(sum(timings.values()), 2)
@@ -168,6 +179,12 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
 
     figures["attribute_accuracy_from_speech"] = accuracy(speech_images)
     figures["attribute_accuracy_from_text"] = accuracy(text_images)
+
+    # the bundle's model card, now with the measured figures
+    from .training.model_card import render_bundle_card
+
+    render_bundle_card(out / "bundle", speech_pipe.model, {k: json.dumps(v) if isinstance(v, dict) else v
+                                                           for k, v in figures.items()})
 
     # report.png: per clip, the image from speech above the image from the reference text
     grid = make_image_grid([im.resize((128, 128)) for im in speech_images + text_images], rows=2, cols=len(rows))

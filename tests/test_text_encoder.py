@@ -95,3 +95,38 @@ def test_regression_moves_embeddings_toward_their_targets(bird_corpus):
         optimizer.step()
     after = evaluate_text_encoder(model, tokenizer, pairs)["cosine_to_target"]
     assert before < 0.1 and after > before + 0.3, (before, after)
+
+
+def test_joint_objective_trains_without_target_embeddings(bird_corpus, tmp_path):
+    out = tmp_path / "joint"
+    done = run_recipe([sys.executable, "recipes/train_text_encoder.py", "--config",
+                       "recipes/configs/text_encoder_tiny.yaml", "--dataset_dir", bird_corpus, "--output_dir", out,
+                       "--objective", "contrastive", "--text_embedding_dim", "32", "--max_steps", "3"])
+    metrics = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 0.0 <= metrics["class_r_at_1_image"] <= 1.0 and metrics["num_captions"] == 100
+    model = AutoModel.from_pretrained(out)  # the text encoder alone, not the joint model
+    assert type(model).__name__ == "CharCNNRNNModel" and model.config.text_embedding_dim == 32
+    bad = run_recipe([sys.executable, "recipes/train_text_encoder.py", "--config", "recipes/configs/text_encoder_tiny.yaml",
+                      "--dataset_dir", bird_corpus, "--output_dir", tmp_path / "x", "--objective", "triplet"],
+                     expect_failure=True)
+    assert "--objective must be regression or contrastive, got 'triplet'" in bad.stderr
+
+
+def test_joint_loss_falls_when_captions_and_images_can_be_matched():
+    from s2i_hf.training.text_encoder import JointTextImageModel
+
+    torch.manual_seed(0)
+    tokenizer = build_text_tokenizer()
+    joint = JointTextImageModel(CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, **TINY)), 8)
+    colours = ["red", "blue", "green", "yellow"]
+    batch = tokenizer([f"a {c} bird." for c in colours], padding=True, return_tensors="pt")
+    pixels = torch.stack([torch.full((3, 64, 64), v) for v in (-0.8, -0.3, 0.3, 0.8)])
+    optimizer = torch.optim.Adam(joint.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(40):
+        loss = joint(batch.input_ids, batch.attention_mask, pixels, torch.arange(4))["loss"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[0] > 1.0 and losses[-1] < 0.2, (losses[0], losses[-1])

@@ -72,3 +72,84 @@ def evaluate_text_encoder(model, tokenizer, pairs: datasets.Dataset) -> dict:
         "num_captions": len(pairs),
         "num_classes": len(classes),
     }
+
+
+class ImageEncoder(torch.nn.Module):
+    """A small CNN from a 64 x 64 image to the text embedding size: the image side of the joint objective."""
+
+    def __init__(self, embedding_dim: int, width: int = 32):
+        super().__init__()
+
+        def block(i, o):
+            return torch.nn.Sequential(torch.nn.Conv2d(i, o, 4, 2, 1), torch.nn.BatchNorm2d(o), torch.nn.ReLU(True))
+
+        self.net = torch.nn.Sequential(block(3, width), block(width, 2 * width), block(2 * width, 4 * width),
+                                       block(4 * width, 8 * width), torch.nn.Flatten(),
+                                       torch.nn.Linear(8 * width * 16, embedding_dim))
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.net(pixel_values)
+
+
+class JointTextImageModel(torch.nn.Module):
+    """The text encoder trained against an image encoder with a symmetric contrastive loss (CLIP's; Reed et al.
+    trained the char-CNN-RNN with a structured joint embedding of the same spirit): for data without target
+    embeddings. Only `text_encoder` is kept; StackGAN is then trained on its embeddings."""
+
+    def __init__(self, text_encoder, image_width: int = 32):
+        super().__init__()
+        self.text_encoder = text_encoder
+        self.image_encoder = ImageEncoder(text_encoder.config.text_embedding_dim, image_width)
+        self.logit_scale = torch.nn.Parameter(torch.tensor(2.659))  # log(1 / 0.07), as CLIP starts
+
+    def forward(self, input_ids, attention_mask, pixel_values, class_id=None):
+        text = F.normalize(self.text_encoder(input_ids=input_ids, attention_mask=attention_mask).text_embeds, dim=-1)
+        image = F.normalize(self.image_encoder(pixel_values), dim=-1)
+        logits = self.logit_scale.exp().clamp(max=100) * text @ image.T
+        targets = torch.arange(len(logits), device=logits.device)
+        if class_id is not None:  # two captions of one class are not negatives of each other's images
+            same = class_id[:, None] == class_id[None, :]
+            logits = logits.masked_fill(same & ~torch.eye(len(logits), dtype=torch.bool, device=logits.device),
+                                        float("-inf"))
+        loss = (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+        return {"loss": loss, "logits": logits}
+
+
+def caption_image_pairs(split: datasets.Dataset) -> datasets.Dataset:
+    """One row per (image, caption) with the image's index, for the joint objective."""
+    rows = {"text": [], "image_index": [], "class_id": []}
+    for i, (captions, class_id) in enumerate(zip(split["captions"], split["class_id"])):
+        for caption in captions:
+            rows["text"].append(caption)
+            rows["image_index"].append(i)
+            rows["class_id"].append(class_id)
+    return datasets.Dataset.from_dict(rows)
+
+
+class TextImageCollator:
+    """Tokenizes captions and stacks their images (preloaded, 64 x 64, in [-1, 1])."""
+
+    def __init__(self, tokenizer, max_length: int, images: torch.Tensor):
+        self.tokenizer, self.max_length, self.images = tokenizer, max_length, images
+
+    def __call__(self, rows: list[dict]) -> dict:
+        batch = self.tokenizer([r["text"] for r in rows], padding=True, truncation=True, max_length=self.max_length,
+                               return_tensors="pt")
+        batch["pixel_values"] = self.images[torch.tensor([r["image_index"] for r in rows])]
+        batch["class_id"] = torch.tensor([r["class_id"] for r in rows])
+        return dict(batch)
+
+
+@torch.no_grad()
+def evaluate_joint(model: JointTextImageModel, tokenizer, pairs: datasets.Dataset, images: torch.Tensor) -> dict:
+    """Caption-to-class R@1 with each class represented by the mean embedding of its images."""
+    model.eval()
+    texts = embed_texts(model.text_encoder, tokenizer, pairs["text"])
+    image_embeds = torch.cat([model.image_encoder(chunk) for chunk in torch.split(images, 256)])
+    index, class_ids = torch.tensor(pairs["image_index"]), torch.tensor(pairs["class_id"])
+    image_classes = torch.zeros(len(images), dtype=torch.long)
+    image_classes[index] = class_ids
+    classes = class_ids.unique()
+    class_embeds = torch.stack([image_embeds[image_classes == c].mean(0) for c in classes])
+    return {"class_r_at_1_image": class_retrieval_r_at_1(texts, class_ids, class_embeds, classes),
+            "num_captions": len(pairs), "num_classes": len(classes)}
