@@ -62,6 +62,7 @@ class ModelArguments:
     discriminator_width: int = field(default=64, metadata={"help": "reference DF_DIM"})
     num_residual_blocks: int = 4
     normalize_text_embeds: bool = field(default=False, metadata={"help": "standardize embeddings before conditioning"})
+    projection_discriminator: bool = field(default=False, metadata={"help": "add a projection term to D's logit"})
     auxiliary_attributes: list[str] = field(default_factory=list, metadata={
         "help": "data set columns the discriminator also classifies (AC-GAN), e.g. belly wing; empty: the reference"})
 
@@ -114,7 +115,8 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
     sizes = dict(condition_dim=model_args.condition_dim, noise_dim=model_args.noise_dim,
                  generator_width=model_args.generator_width, discriminator_width=model_args.discriminator_width,
                  num_residual_blocks=model_args.num_residual_blocks, auxiliary_attributes=attribute_values or None,
-                 normalize_text_embeds=model_args.normalize_text_embeds)
+                 normalize_text_embeds=model_args.normalize_text_embeds,
+                 projection_discriminator=model_args.projection_discriminator)
     if model_args.stage == 1:
         config = StackGANConfig(text_embedding_dim=embedding_dim, **sizes)
         return StackGANStage1Generator(config), StackGANStage1Discriminator(config)

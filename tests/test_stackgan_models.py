@@ -89,3 +89,22 @@ def test_wrong_embedding_or_image_size_names_both_values():
 
     with pytest.raises((ValueError, StrictDataclassClassValidationError), match=r"generator_width \(18\) must be divisible by 4"):
         StackGANConfig(generator_width=18)
+
+
+def test_conditioning_options_keep_shapes_and_change_what_they_should():
+    base = StackGANConfig(**TINY)
+    options = StackGANConfig(**TINY, normalize_text_embeds=True, projection_discriminator=True,
+                             auxiliary_attributes={"belly": ["red", "blue", "green"], "wing": ["red", "blue"]})
+    torch.manual_seed(0)
+    d = StackGANStage1Discriminator(options)
+    images, condition = torch.randn(3, 3, 64, 64), torch.randn(3, 8)
+    out = d(images, condition, wrong_condition=condition.flip(0))
+    assert out.logits.shape == (3,) and out.wrong_logits.shape == (3,) and out.attribute_logits.shape == (3, 5)
+    assert not torch.allclose(out.logits, out.wrong_logits)  # the condition matters to the logit
+    # standardized embeddings: the scale of the caption embedding no longer changes the condition's mean
+    g = StackGANStage1Generator(options).eval()
+    e = torch.randn(2, 32)
+    torch.testing.assert_close(g.conditioning(e).mu, g.conditioning(5 * e).mu, rtol=1e-4, atol=1e-5)
+    g_ref = StackGANStage1Generator(base).eval()
+    assert not torch.allclose(g_ref.conditioning(e).mu, g_ref.conditioning(5 * e).mu)
+    assert StackGANStage1Discriminator(base).conditional_logits.projection is None

@@ -19,6 +19,9 @@ class StackGANConfig(PreTrainedConfig):
         unit variance over its dimensions) before the conditioning augmentation. With unit-norm embeddings the
         reference's N(0, 0.02) layer makes mu about 0.02 while the sampled noise is 1, so the text starts buried
         in noise; standardized, it starts at about 0.6.
+    projection_discriminator (`bool`, defaults to False): not in the reference. Add to the conditional logit the
+        inner product of a projection of the condition with the pooled image code (Miyato & Koyama 2018), a more
+        direct way for the discriminator to judge whether an image matches its text.
     auxiliary_attributes (`dict[str, list[str]]`, *optional*): not in the reference. Attribute name -> its values
         (e.g. {"belly": [10 colours], "wing": [...]}); the discriminators then also classify each attribute from the
         image (AC-GAN, Odena et al. 2017), which makes the text conditioning take hold far sooner. None: the
@@ -37,6 +40,7 @@ class StackGANConfig(PreTrainedConfig):
     stage1_image_size: int = 64
     stage2_image_size: int = 256
     normalize_text_embeds: bool = False
+    projection_discriminator: bool = False
     auxiliary_attributes: dict[str, list[str]] | None = None
 
     def validate_architecture(self):

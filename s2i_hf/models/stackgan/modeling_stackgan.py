@@ -166,12 +166,17 @@ class ConditionalLogits(nn.Module):
             self.joint = nn.Sequential(conv3x3(width + config.condition_dim, width), nn.BatchNorm2d(width),
                                        nn.LeakyReLU(config.leaky_relu_slope, True))
         self.logit = nn.Conv2d(width, 1, kernel_size=4, stride=4)
+        self.projection = (nn.Linear(config.condition_dim, width, bias=False)
+                           if conditional and config.projection_discriminator else None)
 
     def forward(self, image_code: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        projected = 0.0
+        if self.projection is not None:
+            projected = (self.projection(condition) * image_code.sum(dim=(2, 3))).sum(dim=1)
         if self.conditional:
             tiled = condition.view(condition.shape[0], -1, 1, 1).expand(-1, -1, *image_code.shape[2:])
             image_code = self.joint(torch.cat([image_code, tiled], dim=1))
-        return self.logit(image_code).view(-1)
+        return self.logit(image_code).view(-1) + projected
 
 
 class AttributeHead(nn.Module):
