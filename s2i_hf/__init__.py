@@ -54,9 +54,16 @@ from .pipelines import (  # noqa: E402
     SpeechToImageConfig,
     SpeechToImageModel,
     SpeechToImagePipeline,
-    StackGANPipeline,
     TextToImagePipeline,
 )
+
+
+def __getattr__(name):
+    if name == "StackGANPipeline":  # lazily: it imports diffusers
+        from .pipelines import StackGANPipeline
+
+        return StackGANPipeline
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _register_pipelines():
