@@ -139,13 +139,14 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
         raise RuntimeError(f"{out / 'speech'}: no clips of the held-out voice en-us+f4")
     speech_pipe = pipeline("speech-to-image", model=str(out / "bundle"))
     text_pipe = pipeline("text-to-image", model=str(out / "bundle"))
-    rows, speech_images, text_images = [], [], []
+    rows, speech_images, text_images, draft_images = [], [], [], []
     for i, row in enumerate(clips):
         heard = speech_pipe(row["audio"]["path"], seed=seed + i)
         read = text_pipe(row["normalized_text"], seed=seed + i)
         rows.append({"id": row["id"], "reference": row["normalized_text"], "transcript": heard["text"]})
         speech_images.append(heard["images"][0] if heard["images"] else Image.new("RGB", (256, 256)))
         text_images.append(read["images"][0])
+        draft_images.append(text_pipe(row["normalized_text"], seed=seed + i, height=64)["images"][0])
 
     cer, wer = load_metric("cer"), load_metric("wer")
     refs, hyps = [r["reference"] for r in rows], [r["transcript"] for r in rows]
@@ -179,6 +180,7 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
 
     figures["attribute_accuracy_from_speech"] = accuracy(speech_images)
     figures["attribute_accuracy_from_text"] = accuracy(text_images)
+    figures["attribute_accuracy_from_text_stage1_64px"] = accuracy(draft_images)  # what Stage II starts from
 
     # the bundle's model card, now with the measured figures
     from .training.model_card import render_bundle_card
@@ -187,10 +189,12 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
                                                            for k, v in figures.items()})
 
     # report.png: per clip, the image from speech above the image from the reference text
-    grid = make_image_grid([im.resize((128, 128)) for im in speech_images + text_images], rows=2, cols=len(rows))
+    grid = make_image_grid([im.resize((128, 128)) for im in speech_images + text_images + draft_images], rows=3,
+                           cols=len(rows))
     canvas = Image.new("RGB", (grid.width, grid.height + 20), "white")
     canvas.paste(grid, (0, 20))
-    ImageDraw.Draw(canvas).text((4, 4), "top: from speech (held-out voice)   bottom: from the reference text", fill="black")
+    ImageDraw.Draw(canvas).text((4, 4), "rows: from speech (held-out voice, 256 px); from the reference text (256 px); "
+                                "the Stage-I draft of the latter (64 px)", fill="black")
     canvas.save(out / "report.png")
     images_dir = out / "report_images"
     images_dir.mkdir(exist_ok=True)
@@ -198,11 +202,13 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
     for k, r in enumerate(rows):
         speech_images[k].save(images_dir / f"{r['id']}_speech.png")
         text_images[k].save(images_dir / f"{r['id']}_text.png")
+        draft_images[k].save(images_dir / f"{r['id']}_draft64.png")
         table.append(
             f"<tr><td>{html.escape(r['id'])}<br><audio controls src='speech/wavs/{html.escape(r['id'])}.wav'></audio>"
             f"</td><td>{html.escape(r['reference'])}</td><td>{html.escape(r['transcript'])}</td>"
             f"<td><img src='report_images/{r['id']}_speech.png' width=160></td>"
-            f"<td><img src='report_images/{r['id']}_text.png' width=160></td></tr>")
+            f"<td><img src='report_images/{r['id']}_text.png' width=160></td>"
+            f"<td><img src='report_images/{r['id']}_draft64.png' width=160></td></tr>")
     figure_rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(json.dumps(v))}</td></tr>"
                           for k, v in figures.items())
     (out / "report.html").write_text(f"""<!doctype html><meta charset="utf-8"><title>s2i_hf demo report</title>
@@ -211,7 +217,7 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
 <p>Spoken captions of bird classes never seen in training, by a voice never heard in training, through
 <code>pipeline("speech-to-image", model="bundle")</code>; beside each, the image drawn from the reference text.</p>
 <h2>Figures</h2><table>{figure_rows}</table>
-<h2>Clips</h2><table><tr><th>clip</th><th>reference</th><th>transcript</th><th>from speech</th><th>from text</th></tr>
+<h2>Clips</h2><table><tr><th>clip</th><th>reference</th><th>transcript</th><th>from speech</th><th>from text</th><th>Stage-I draft (64 px)</th></tr>
 {''.join(table)}</table>
 """)
     return figures
