@@ -182,11 +182,13 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
     figures["attribute_accuracy_from_text"] = accuracy(text_images)
     figures["attribute_accuracy_from_text_stage1_64px"] = accuracy(draft_images)  # what Stage II starts from
 
-    # the bundle's model card, now with the measured figures
+    # the bundle's model card, now with the measured figures and sample images
     from .training.model_card import render_bundle_card
 
+    make_image_grid([im.resize((128, 128)) for im in (speech_images + text_images)[: 2 * min(8, len(rows))]],
+                    rows=2, cols=min(8, len(rows))).save(out / "bundle" / "samples.png")
     render_bundle_card(out / "bundle", speech_pipe.model, {k: json.dumps(v) if isinstance(v, dict) else v
-                                                           for k, v in figures.items()})
+                                                           for k, v in figures.items()}, samples="samples.png")
 
     # report.png: per clip, the image from speech above the image from the reference text
     grid = make_image_grid([im.resize((128, 128)) for im in speech_images + text_images + draft_images], rows=3,

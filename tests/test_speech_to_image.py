@@ -161,9 +161,12 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["clips"] >= 1 and 0.0 <= figures["cer"] and set(figures["minutes"]) == {
         "speech", "birds", "asr", "text_encoder", "stage1", "stage2", "bundle", "report"}
-    for path in ("report.html", "report.png", "bundle/config.json", "bundle/generator/model.safetensors"):
+    for path in ("report.html", "report.png", "bundle/config.json", "bundle/generator/model.safetensors",
+                 "bundle/samples.png"):
         assert (out / path).is_file(), path
     report = (out / "report.html").read_text()
     assert "never heard in training" in report and "attribute_accuracy_from_speech" in report
+    card = (out / "bundle" / "README.md").read_text()
+    assert "samples.png" in card and "| cer |" in card
     again = run_recipe(cmd)  # rerun: every step is found complete, only the report is redone
     assert again.stdout.count("done already") == 7
