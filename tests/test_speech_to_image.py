@@ -170,3 +170,8 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     assert "samples.png" in card and "| cer |" in card
     again = run_recipe(cmd)  # rerun: every step is found complete, only the report is redone
     assert again.stdout.count("done already") == 7
+
+
+def test_a_missing_bundle_is_named_in_the_error(tmp_path):
+    with pytest.raises(OSError, match="no-such-bundle: not a local bundle folder"):
+        SpeechToImageModel.from_pretrained(str(tmp_path / "no-such-bundle"))

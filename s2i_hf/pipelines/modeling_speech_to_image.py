@@ -53,11 +53,15 @@ class SpeechToImageModel(PreTrainedModel):
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *args, config=None, trust_remote_code=None, **kwargs):
         root = Path(pretrained_model_name_or_path)
-        if not root.is_dir():  # a hub repository: fetch it whole (the parts live in subfolders)
+        if not root.is_dir():  # the caller named a hub repository: fetch it whole (the parts live in subfolders)
             from huggingface_hub import snapshot_download
 
-            root = Path(snapshot_download(str(pretrained_model_name_or_path), revision=kwargs.get("revision"),
-                                          token=kwargs.get("token")))
+            try:
+                root = Path(snapshot_download(str(pretrained_model_name_or_path), revision=kwargs.get("revision"),
+                                              token=kwargs.get("token")))
+            except Exception as e:  # offline, or no such repository: say which input was at fault
+                raise OSError(f"{pretrained_model_name_or_path}: not a local bundle folder, and fetching it as a "
+                              f"hub repository failed ({type(e).__name__}: {e})") from None
         if not isinstance(config, SpeechToImageConfig):
             config = cls.config_class.from_pretrained(root)
         remote = {"trust_remote_code": True} if trust_remote_code else {}
