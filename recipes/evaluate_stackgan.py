@@ -48,11 +48,11 @@ class EvaluationArguments:
     seed: int = 0
 
 
-def load_or_train_classifier(args) -> AttributeClassifier:
+def load_or_train_classifier(args, test) -> AttributeClassifier:
     if args.classifier and (Path(args.classifier) / "config.json").is_file():
         return AttributeClassifier.from_pretrained(args.classifier).eval()
     logger.info("training the attribute classifier on the real train-class images")
-    train, test = load_cub(args.dataset_dir, "train"), load_cub(args.dataset_dir, "test")
+    train = load_cub(args.dataset_dir, "train")
     values = {a: sorted(set(train[a]) | set(test[a])) for a in args.attributes}
     classifier = train_attribute_classifier(train, args.attributes, seed=args.seed, values=values)
     if args.classifier:
@@ -67,7 +67,7 @@ def main(argv=None):
         raise SystemExit("--model and --dataset_dir are required")
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     test = load_cub(args.dataset_dir, "test")
-    classifier = load_or_train_classifier(args)
+    classifier = load_or_train_classifier(args, test)
 
     # 2. The final generator
     generator = AutoModel.from_pretrained(args.model)

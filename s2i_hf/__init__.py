@@ -20,13 +20,6 @@ def _register():
 
     from .models.asr.tokenization_char import CharTokenizer
     from .models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel
-    from .models.stackgan import (
-        StackGANConfig,
-        StackGANStage1Discriminator,
-        StackGANStage1Generator,
-        StackGANStage2Discriminator,
-        StackGANStage2Generator,
-    )
 
     AutoConfig.register("stackgan", StackGANConfig, exist_ok=True)
     AutoConfig.register("char_cnn_rnn", CharCNNRNNConfig, exist_ok=True)

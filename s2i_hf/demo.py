@@ -155,13 +155,12 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
 
     # attribute accuracy of both image sets against the colours each caption names
     judge_dir = out / "attribute_classifier"
-    train = load_cub(out / "birds", "train")
     if (judge_dir / "config.json").is_file():
         from .metrics.attribute_classifier import AttributeClassifier
 
         judge = AttributeClassifier.from_pretrained(judge_dir)
     else:
-        test = load_cub(out / "birds", "test")
+        train, test = load_cub(out / "birds", "train"), load_cub(out / "birds", "test")
         values = {a: sorted(set(train[a]) | set(test[a])) for a in ("belly", "wing")}
         judge = train_attribute_classifier(train, ["belly", "wing"], values=values, seed=seed)
         judge.save_pretrained(judge_dir)

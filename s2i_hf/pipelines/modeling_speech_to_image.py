@@ -10,7 +10,6 @@ through the Auto classes, which find them registered by `import s2i_hf`, or in t
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
