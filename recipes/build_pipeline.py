@@ -19,6 +19,7 @@ from pathlib import Path
 from transformers import AutoModel, AutoModelForSpeechSeq2Seq, AutoProcessor, AutoTokenizer
 
 import s2i_hf  # noqa: F401  (registers the parts and the pipeline tasks)
+from s2i_hf.models.asr import load_ctc_head
 from s2i_hf.pipelines import SpeechToImageModel
 from s2i_hf.training.model_card import render_bundle_card
 from s2i_hf.training.publish import publish
@@ -36,8 +37,9 @@ def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, o
         if mismatched:
             raise SystemExit(f"--stage2 {stage2} was trained on another Stage I than --stage1 {stage1} "
                              f"({len(mismatched)} tensors differ, first {mismatched[0]})")
+    asr_model = AutoModelForSpeechSeq2Seq.from_pretrained(asr)
     model = SpeechToImageModel.from_parts(
-        asr=AutoModelForSpeechSeq2Seq.from_pretrained(asr), asr_processor=AutoProcessor.from_pretrained(asr),
+        asr=asr_model, asr_processor=AutoProcessor.from_pretrained(asr), ctc_head=load_ctc_head(asr, asr_model),
         text_encoder=AutoModel.from_pretrained(text_encoder), text_tokenizer=AutoTokenizer.from_pretrained(text_encoder),
         generator=generator)
     model.save_pretrained(output_dir)

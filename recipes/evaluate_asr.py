@@ -2,8 +2,10 @@
 
     python recipes/evaluate_asr.py --model outputs/asr_demo --dataset_dir outputs/speech --test_speaker en-us+f4
 
-RTF = seconds spent turning waveforms into text (features + greedy generate) / seconds of audio, at
---batch_size; audio file decoding is not counted. Peak memory is the process's maximum resident set size.
+RTF = seconds spent turning waveforms into text (features + decoding) / seconds of audio, at --batch_size; audio
+file decoding is not counted. Peak memory is the process's maximum resident set size. Decoding: joint
+CTC/attention beam search when the model has a CTC head (ctc_head.safetensors), else greedy attention;
+`--decoding attention` forces the latter.
 """
 
 from __future__ import annotations
@@ -20,24 +22,28 @@ import s2i_hf  # noqa: F401  (registers the character tokenizer)
 from s2i_hf.data.audio import load_audio
 from s2i_hf.data.ljspeech import load_ljspeech
 from s2i_hf.metrics import load_metric
-from s2i_hf.models.asr import transcribe
+from s2i_hf.models.asr import load_ctc_head, transcribe
 
 
 def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_speaker: str | None = None,
                  batch_size: int = 1, max_samples: int | None = None, validation_fraction: float = 0.05,
-                 test_fraction: float = 0.05) -> dict:
+                 test_fraction: float = 0.05, decoding: str = "auto", beam_size: int = 4) -> dict:
     model = AutoModelForSpeechSeq2Seq.from_pretrained(model_dir).eval()
     processor = AutoProcessor.from_pretrained(model_dir)
+    ctc_head = None if decoding == "attention" else load_ctc_head(model_dir, model)
+    if decoding == "joint" and ctc_head is None:
+        raise SystemExit(f"--decoding joint: {model_dir} has no CTC head (ctc_head.safetensors)")
+    run = dict(ctc_head=ctc_head, beam_size=beam_size)
     data = load_ljspeech(dataset_dir, validation_fraction, test_fraction, test_speaker=test_speaker)[split]
     if max_samples:
         data = data.select(range(min(max_samples, len(data))))
     refs = data["normalized_text"]
     waves = [load_audio(a, 16000) for a in data["audio"]]
-    transcribe(model, processor, waves[:1])  # warm-up: first-call allocations are not the steady state
+    transcribe(model, processor, waves[:1], **run)  # warm-up: first-call allocations are not the steady state
     hyps, busy = [], 0.0
     for i in range(0, len(waves), batch_size):
         start = time.perf_counter()
-        hyps += transcribe(model, processor, waves[i : i + batch_size])
+        hyps += transcribe(model, processor, waves[i : i + batch_size], **run)
         busy += time.perf_counter() - start
     audio_seconds = sum(len(w) for w in waves) / 16000
     return {
@@ -47,6 +53,7 @@ def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_spe
         "wer": round(load_metric("wer").compute(predictions=hyps, references=refs), 4),
         "cer": round(load_metric("cer").compute(predictions=hyps, references=refs), 4),
         "rtf": round(busy / audio_seconds, 4),
+        "decoding": f"joint CTC/attention, beam {beam_size}" if ctc_head is not None else "greedy attention",
         "batch_size": batch_size,
         "audio_seconds": round(audio_seconds, 1),
         "threads": torch.get_num_threads(),
@@ -63,9 +70,12 @@ def main(argv=None):
     parser.add_argument("--test_speaker", default=None, help="speaker held out as the test split (synthetic corpora)")
     parser.add_argument("--batch_size", type=int, default=1)
     parser.add_argument("--max_samples", type=int, default=None)
+    parser.add_argument("--decoding", default="auto", choices=["auto", "joint", "attention"],
+                        help="auto: joint CTC/attention when the model has a CTC head, else greedy attention")
+    parser.add_argument("--beam_size", type=int, default=4)
     args = parser.parse_args(argv)
     print(json.dumps(evaluate_asr(args.model, args.dataset_dir, args.split, args.test_speaker, args.batch_size,
-                                  args.max_samples)))
+                                  args.max_samples, decoding=args.decoding, beam_size=args.beam_size)))
 
 
 if __name__ == "__main__":

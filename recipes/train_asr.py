@@ -4,8 +4,8 @@
         --dataset_dir outputs/speech --output_dir outputs/asr
 
 Any field of the config can be overridden on the command line (`--max_steps 2`); `--resume_from_checkpoint latest`
-continues from the newest checkpoint-<step> in --output_dir. Writes the model (safetensors), its processor, the
-test metrics (test_results.json) and a model card (README.md) to --output_dir.
+continues from the newest checkpoint-<step> in --output_dir. Writes the model (safetensors), its CTC head (ctc_head.safetensors), its processor, the
+test metrics (test_results.json, joint CTC/attention decoding) and a model card (README.md) to --output_dir.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 import s2i_hf  # noqa: F401  (registers the character tokenizer with the Auto classes)
 from s2i_hf.data.ljspeech import load_ljspeech
-from s2i_hf.models.asr import build_model, build_processor
+from s2i_hf.models.asr import build_model, build_processor, load_ctc_head, save_ctc_head
 from s2i_hf.training.arguments import parse_args
 from s2i_hf.training.asr import (
     HybridCTCSeq2SeqTrainer,
@@ -29,6 +29,7 @@ from s2i_hf.training.asr import (
     SpeechSeq2SeqCollator,
     build_compute_metrics,
     prepare_asr_splits,
+    score_split,
     strip_ctc_head,
 )
 from s2i_hf.training.model_card import render_asr_card
@@ -108,7 +109,9 @@ def main(argv=None):
     # 3. Model: a new Speech2Text of the preset's shape, or a saved one
     if model_args.model_name_or_path:
         model = Speech2TextForConditionalGeneration.from_pretrained(model_args.model_name_or_path)
+        saved_ctc_head = load_ctc_head(model_args.model_name_or_path, model)
     else:
+        saved_ctc_head = None
         model = build_model(processor, d_model=model_args.d_model, encoder_layers=model_args.encoder_layers,
                             decoder_layers=model_args.decoder_layers, attention_heads=model_args.attention_heads,
                             ffn_dim=model_args.ffn_dim, conv_channels=model_args.conv_channels,
@@ -122,6 +125,7 @@ def main(argv=None):
     # 4. Train (evaluation generates, and is scored by WER/CER)
     trainer = HybridCTCSeq2SeqTrainer(
         ctc_weight=model_args.ctc_weight,
+        ctc_head=saved_ctc_head,
         model=model,
         args=training_args,
         train_dataset=splits["train"] if training_args.do_train else None,
@@ -130,26 +134,33 @@ def main(argv=None):
         processing_class=processor,
         compute_metrics=build_compute_metrics(processor.tokenizer),
     )
+    ctc_head = None
     if training_args.do_train:
         result = trainer.train(resume_from_checkpoint=resume)
-        strip_ctc_head(model)
+        ctc_head = strip_ctc_head(model)
         trainer.save_model()
-        processor.save_pretrained(training_args.output_dir)
+        if trainer.is_world_process_zero():
+            processor.save_pretrained(training_args.output_dir)
+            if ctc_head is not None:
+                save_ctc_head(ctc_head, training_args.output_dir)
         trainer.log_metrics("train", result.metrics)
         trainer.save_metrics("train", result.metrics)
         trainer.save_state()
+    else:
+        ctc_head = saved_ctc_head
 
-    # 5. Test split and model card
+    # 5. Test split, decoded as users decode (joint CTC/attention when there is a CTC head), and model card
     metrics = {}
-    if len(splits["test"]):
-        metrics = trainer.evaluate(splits["test"], metric_key_prefix="test")
+    if len(splits["test"]) and trainer.is_world_process_zero():
+        metrics = score_split(model, processor, ctc_head, splits["test"], prefix="test",
+                              max_length=training_args.generation_max_length)
         trainer.log_metrics("test", metrics)
         trainer.save_metrics("test", metrics)
     if trainer.is_world_process_zero():
         render_asr_card(training_args.output_dir, model, data_args, training_args, metrics)
         if push_target:
             logger.info("published to %s", publish(training_args.output_dir, push_target))
-        print(json.dumps({k: v for k, v in metrics.items() if k in ("test_wer", "test_cer", "test_loss")}))
+        print(json.dumps({k: v for k, v in metrics.items() if k in ("test_wer", "test_cer", "test_rtf")}))
     return metrics
 
 

@@ -22,18 +22,21 @@ def test_accelerate_launch_trains_saves_resumes_and_reloads(speech_corpus, tmp_p
     hub = tmp_path / "hub" / "s2i-asr-tiny"
     first = _run(launch + ["--push_to_hub", "true", "--hub_model_id", f"file://{hub}"])
     metrics = json.loads(first.stdout.strip().splitlines()[-1])
-    assert 0.0 <= metrics["test_cer"] <= 1.5 and metrics["test_loss"] > 0
+    assert 0.0 <= metrics["test_cer"] <= 1.5 and metrics["test_rtf"] > 0
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
     for name in ("model.safetensors", "config.json", "processor_config.json", "vocab.json", "README.md"):
         assert (out / name).is_file(), name
     assert "| cer |" in (out / "README.md").read_text()
     from safetensors import safe_open
 
-    with safe_open(out / "model.safetensors", "pt") as f:  # the training-only CTC head is not published
+    with safe_open(out / "model.safetensors", "pt") as f:  # stock Speech2Text weights; the CTC head beside them
         assert not [k for k in f.keys() if "ctc_head" in k] and any(k.startswith("model.encoder") for k in f.keys())
+    with safe_open(out / "ctc_head.safetensors", "pt") as f:
+        assert sorted(f.keys()) == ["bias", "weight"] and f.get_tensor("weight").shape[1] == 16  # tiny d_model
+    assert json.loads((out / "test_results.json").read_text())["test_decoding"].startswith("joint CTC/attention")
     # published offline: the repository's files, without checkpoints or optimizer states
     assert (hub / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
-    assert (hub / "README.md").is_file() and not list(hub.glob("checkpoint-*"))
+    assert (hub / "README.md").is_file() and (hub / "ctc_head.safetensors").is_file() and not list(hub.glob("checkpoint-*"))
     state = json.loads((out / "checkpoint-4" / "trainer_state.json").read_text())
     assert state["global_step"] == 4
 
@@ -54,9 +57,13 @@ def test_accelerate_launch_trains_saves_resumes_and_reloads(speech_corpus, tmp_p
         f"x = p(load_audio({str(wav)!r}, 16000), sampling_rate=16000, return_tensors='pt')\n"
         "ids = m.generate(x.input_features, attention_mask=x.attention_mask, max_length=10)\n"
         "print(type(m).__name__, ids.shape[0], repr(p.batch_decode(ids, skip_special_tokens=True)[0]))\n"
+        "from s2i_hf.models.asr import load_ctc_head, transcribe\n"
+        f"head = load_ctc_head({str(out)!r}, m)\n"
+        f"print(type(head).__name__, repr(transcribe(m, p, [load_audio({str(wav)!r}, 16000)], ctc_head=head, max_length=10)[0]))\n"
     )
     done = _run([sys.executable, "-c", code])
-    assert done.stdout.startswith("Speech2TextForConditionalGeneration 1 ")
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Speech2TextForConditionalGeneration 1 ") and lines[1].startswith("Linear ")
 
 
 def test_two_data_parallel_processes_on_one_cpu(speech_corpus, tmp_path):

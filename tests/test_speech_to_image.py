@@ -14,7 +14,7 @@ from transformers import pipeline
 
 import s2i_hf  # noqa: F401  (registers the tasks)
 from s2i_hf.data.errors import AudioDecodeError
-from s2i_hf.models.asr import build_model, build_processor
+from s2i_hf.models.asr import build_model, build_processor, save_ctc_head
 from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator, StackGANStage2Generator
 from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
 from s2i_hf.pipelines import SpeechToImageModel
@@ -33,9 +33,11 @@ def parts(tmp_path_factory):
     root = tmp_path_factory.mktemp("parts")
     torch.manual_seed(0)
     processor = build_processor()
-    build_model(processor, d_model=16, encoder_layers=1, decoder_layers=1, attention_heads=2, ffn_dim=32,
-                conv_channels=16, generation_max_length=12).save_pretrained(root / "asr")
+    asr = build_model(processor, d_model=16, encoder_layers=1, decoder_layers=1, attention_heads=2, ffn_dim=32,
+                      conv_channels=16, generation_max_length=12)
+    asr.save_pretrained(root / "asr")
     processor.save_pretrained(root / "asr")
+    save_ctc_head(torch.nn.Linear(16, asr.config.vocab_size), root / "asr")  # as train_asr.py saves it
     tokenizer = build_text_tokenizer()
     CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, char_embedding_dim=8, conv_channels=[8, 8, 8],
                                      rnn_hidden_size=8, text_embedding_dim=32)).save_pretrained(root / "te")
@@ -59,7 +61,7 @@ def test_bundle_layout_and_card(parts):
     bundle = parts / "bundle"
     for path in ("config.json", "asr/model.safetensors", "asr/processor_config.json", "text_encoder/model.safetensors",
                  "text_encoder/vocab.json", "generator/model.safetensors", "pipeline_speech_to_image.py",
-                 "modeling_speech_to_image.py", "audio.py", "README.md"):
+                 "modeling_speech_to_image.py", "audio.py", "decoding.py", "asr/ctc_head.safetensors", "README.md"):
         assert (bundle / path).is_file(), path
     config = json.loads((bundle / "config.json").read_text())
     assert set(config["custom_pipelines"]) == {"speech-to-image", "text-to-image"}

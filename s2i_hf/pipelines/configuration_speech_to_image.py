@@ -23,6 +23,8 @@ class SpeechToImageConfig(PreTrainedConfig):
     sampling_rate (`int`, defaults to 16000): the ASR's input rate; any other is resampled.
     max_audio_seconds (`float`, defaults to 30.0): longer audio is refused (one spoken caption is a few seconds).
     silence_rms (`float`, defaults to 1e-3): audio quieter than this (RMS) is silence: empty transcript, no image.
+    asr_beam_size (`int`, defaults to 4), asr_ctc_weight (`float`, defaults to 0.5): joint CTC/attention decoding
+        of an ASR saved with its CTC head (ctc_head.safetensors); an ASR without one decodes greedily.
     """
 
     model_type = "speech_to_image"
@@ -33,6 +35,8 @@ class SpeechToImageConfig(PreTrainedConfig):
     sampling_rate: int = 16000
     max_audio_seconds: float = 30.0
     silence_rms: float = 1e-3
+    asr_beam_size: int = 4
+    asr_ctc_weight: float = 0.5
 
     def __post_init__(self, **kwargs):
         # `custom_pipelines` sends `pipeline()` to the bundle's own copy of the pipeline code (and makes it demand

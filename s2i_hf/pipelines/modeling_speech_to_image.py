@@ -23,6 +23,7 @@ from transformers import (
 )
 
 from .configuration_speech_to_image import SpeechToImageConfig
+from .decoding import joint_ctc_attention_beam_search, load_ctc_head, save_ctc_head
 
 PART_ATTRIBUTES = ("asr", "text_encoder", "generator")
 
@@ -35,18 +36,22 @@ class SpeechToImageModel(PreTrainedModel):
     def __init__(self, config: SpeechToImageConfig):
         super().__init__(config)
         self.asr = self.text_encoder = self.generator = None
-        self.asr_processor = self.text_tokenizer = None
+        self.asr_processor = self.text_tokenizer = self.ctc_head = None
         self.post_init()
 
     @classmethod
     def from_parts(cls, asr, asr_processor, text_encoder, text_tokenizer, generator,
-                   config: SpeechToImageConfig | None = None) -> "SpeechToImageModel":
+                   config: SpeechToImageConfig | None = None, ctc_head: torch.nn.Linear | None = None,
+                   ) -> "SpeechToImageModel":
+        """`ctc_head`: the ASR's CTC head (`load_ctc_head(asr_dir)`), for joint CTC/attention decoding."""
         if text_encoder.config.text_embedding_dim != generator.config.text_embedding_dim:
             raise ValueError(f"the text encoder makes {text_encoder.config.text_embedding_dim}-d embeddings but the "
                              f"generator takes {generator.config.text_embedding_dim}-d ones")
         model = cls(config or SpeechToImageConfig())
         model.asr, model.text_encoder, model.generator = asr.eval(), text_encoder.eval(), generator.eval()
         model.asr_processor, model.text_tokenizer = asr_processor, text_tokenizer
+        if ctc_head is not None:
+            model.ctc_head = ctc_head.eval()
         return model
 
     @classmethod
@@ -68,8 +73,9 @@ class SpeechToImageModel(PreTrainedModel):
         for part in (asr_dir, te_dir, root / config.generator_subfolder):
             if not (part / "config.json").is_file():
                 raise FileNotFoundError(f"{part}: missing part of the speech-to-image bundle {root} (no config.json)")
+        asr = AutoModelForSpeechSeq2Seq.from_pretrained(asr_dir)
         return cls.from_parts(
-            asr=AutoModelForSpeechSeq2Seq.from_pretrained(asr_dir),
+            asr=asr, ctc_head=load_ctc_head(asr_dir, asr),
             asr_processor=AutoProcessor.from_pretrained(asr_dir, **remote),
             text_encoder=AutoModel.from_pretrained(te_dir, **remote),
             text_tokenizer=AutoTokenizer.from_pretrained(te_dir, **remote),
@@ -84,13 +90,16 @@ class SpeechToImageModel(PreTrainedModel):
         self.config.save_pretrained(root)
         self.asr.save_pretrained(root / self.config.asr_subfolder, **kwargs)
         self.asr_processor.save_pretrained(root / self.config.asr_subfolder)
+        if self.ctc_head is not None:
+            save_ctc_head(self.ctc_head, root / self.config.asr_subfolder)
         self.text_encoder.save_pretrained(root / self.config.text_encoder_subfolder, **kwargs)
         self.text_tokenizer.save_pretrained(root / self.config.text_encoder_subfolder)
         self.generator.save_pretrained(root / self.config.generator_subfolder, **kwargs)
 
     def _save_code(self, root: Path):
         """The bundle's own code, for `trust_remote_code=True`: this file and its config (auto_map), the pipeline,
-        and the audio decoding it imports as `.audio` (in the package, s2i_hf/data/audio.py and errors.py)."""
+        the audio decoding it imports as `.audio` (in the package, s2i_hf/data/audio.py and errors.py) and the
+        ASR decoding it imports as `.decoding` (s2i_hf/models/asr/decoding.py)."""
         import shutil
 
         from transformers.dynamic_module_utils import custom_object_save
@@ -101,6 +110,8 @@ class SpeechToImageModel(PreTrainedModel):
         sources = {"pipeline_speech_to_image.py": here / "pipeline_speech_to_image.py"}
         for name in ("audio.py", "errors.py"):
             sources[name] = data / name if (data / name).is_file() else here / name
+        asr_decoding = here.parent / "models" / "asr" / "decoding.py"
+        sources["decoding.py"] = asr_decoding if asr_decoding.is_file() else here / "decoding.py"
         for name, source in sources.items():
             if source.resolve() != (root / name).resolve():
                 shutil.copyfile(source, root / name)
@@ -117,7 +128,8 @@ class SpeechToImageModel(PreTrainedModel):
 
     @torch.inference_mode()
     def transcribe(self, waveforms: list[np.ndarray]) -> list[str]:
-        """Greedy transcripts of 16 kHz mono waveforms; silence gives "" without running the decoder (which would
+        """Transcripts of 16 kHz mono waveforms: joint CTC/attention beam search when the ASR came with its CTC
+        head, greedy attention decoding otherwise. Silence gives "" without running the decoder (which would
         otherwise invent a fluent sentence from nothing)."""
         texts = [""] * len(waveforms)
         speech = [i for i, w in enumerate(waveforms) if not self.is_silent(w)]
@@ -125,7 +137,13 @@ class SpeechToImageModel(PreTrainedModel):
             fe = self.asr_processor.feature_extractor
             inputs = fe([waveforms[i] for i in speech], sampling_rate=self.config.sampling_rate, padding=True,
                         return_attention_mask=True, return_tensors="pt")
-            ids = self.asr.generate(inputs.input_features.to(self.device), attention_mask=inputs.attention_mask.to(self.device))
+            features, mask = inputs.input_features.to(self.device), inputs.attention_mask.to(self.device)
+            if self.ctc_head is not None:
+                ids = joint_ctc_attention_beam_search(self.asr, self.ctc_head, features, mask,
+                                                      beam_size=self.config.asr_beam_size,
+                                                      ctc_weight=self.config.asr_ctc_weight)
+            else:
+                ids = self.asr.generate(features, attention_mask=mask)
             for i, text in zip(speech, self.asr_processor.tokenizer.batch_decode(ids, skip_special_tokens=True)):
                 texts[i] = text
         return texts

@@ -137,15 +137,19 @@ class HybridCTCSeq2SeqTrainer(Seq2SeqTrainer):
 
     From scratch, an attention decoder first learns a language model and its cross-attention stays uniform for a
     long while; CTC forces the encoder to be monotonically aligned with the text from the first steps, which is
-    what lets a small model learn to listen within a CPU budget. The CTC head (`model.ctc_head`, one Linear) is a
-    training device only: `strip_ctc_head` removes it before the final save, so the published model is a stock
-    Speech2TextForConditionalGeneration. Evaluation ignores it.
+    what lets a small model learn to listen within a CPU budget. The CTC head (`model.ctc_head`, one Linear) lives
+    on the model during training; `strip_ctc_head` takes it out before the final save, so the published model is
+    a stock Speech2TextForConditionalGeneration, and the recipe writes the head beside it (ctc_head.safetensors)
+    for joint CTC/attention decoding (models/asr/decoding.py). `predict_with_generate` evaluation during
+    training decodes greedily with the attention decoder alone.
     """
 
-    def __init__(self, model=None, *args, ctc_weight: float = 0.3, **kwargs):
-        # the head joins the model before the Trainer moves it to its device and builds the optimizer over it
+    def __init__(self, model=None, *args, ctc_weight: float = 0.3, ctc_head: torch.nn.Linear | None = None, **kwargs):
+        # the head (a saved one when fine-tuning) joins the model before the Trainer moves it to its device and
+        # builds the optimizer over it
         if ctc_weight > 0 and not hasattr(model, "ctc_head"):
-            model.ctc_head = torch.nn.Linear(model.config.d_model, model.config.vocab_size)
+            model.ctc_head = ctc_head if ctc_head is not None else torch.nn.Linear(model.config.d_model,
+                                                                                   model.config.vocab_size)
             # The head runs inside the model's forward (an encoder hook), not after it: under DDP, parameters
             # used outside the wrapped forward break gradient synchronisation.
             def run_head(encoder, args, output):
@@ -177,8 +181,40 @@ class HybridCTCSeq2SeqTrainer(Seq2SeqTrainer):
                                             reduction="mean", zero_infinity=True)
 
 
-def strip_ctc_head(model) -> None:
-    """Remove the training-only CTC head, so that the saved model is stock Speech2Text."""
-    if hasattr(model, "ctc_head"):
-        model._ctc_hook.remove()
-        del model.ctc_head, model._ctc_hook, model._ctc_logits
+def strip_ctc_head(model) -> torch.nn.Linear | None:
+    """Take the CTC head out of the model (returned, for `save_ctc_head`), so that the saved model is stock
+    Speech2Text that every transformers tool loads; the head is saved beside it."""
+    if not hasattr(model, "ctc_head"):
+        return None
+    head = model.ctc_head
+    model._ctc_hook.remove()
+    del model.ctc_head, model._ctc_hook, model._ctc_logits
+    return head.eval()
+
+
+def score_split(model, processor, ctc_head, split: datasets.Dataset, prefix: str = "test",
+                batch_size: int = 16, max_length: int | None = None) -> dict[str, float]:
+    """WER, CER and real-time factor of a split decoded the way users decode (`transcribe`: joint CTC/attention
+    with a CTC head, greedy attention without), as `{prefix}_wer`, `{prefix}_cer`, `{prefix}_rtf`."""
+    import time
+
+    from ..models.asr import transcribe
+
+    model.eval()
+    sr = processor.feature_extractor.sampling_rate
+    order = np.argsort(split["duration"])  # similar lengths per batch: less padding
+    refs, hyps, busy, seconds = [], [], 0.0, 0.0
+    for start in range(0, len(order), batch_size):
+        rows = split.select(order[start : start + batch_size].tolist())
+        waves = [load_audio(a, sr) for a in rows["audio"]]
+        began = time.perf_counter()
+        hyps += transcribe(model, processor, waves, sampling_rate=sr, ctc_head=ctc_head,
+                           **({"max_length": max_length} if max_length else {}))
+        busy += time.perf_counter() - began
+        seconds += sum(len(w) for w in waves) / sr
+        refs += rows["normalized_text"]
+    wer, cer = load_metric("wer"), load_metric("cer")
+    return {f"{prefix}_wer": wer.compute(predictions=hyps, references=refs),
+            f"{prefix}_cer": cer.compute(predictions=hyps, references=refs),
+            f"{prefix}_rtf": busy / max(seconds, 1e-9), f"{prefix}_samples": len(refs),
+            f"{prefix}_decoding": "joint CTC/attention beam 4" if ctc_head is not None else "greedy attention"}

@@ -26,7 +26,8 @@ def render_card(template: str, output_dir: str, card_data: ModelCardData, **fiel
 
 def render_asr_card(output_dir, model, data_args, training_args, metrics: dict) -> Path | None:
     config = model.config
-    shown = {k.removeprefix("test_"): round(v, 4) for k, v in metrics.items() if k in ("test_wer", "test_cer", "test_loss")}
+    shown = {k.removeprefix("test_"): round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()
+             if k in ("test_wer", "test_cer", "test_rtf", "test_samples", "test_decoding")}
     card_data = ModelCardData(
         library_name="transformers", pipeline_tag="automatic-speech-recognition", license="apache-2.0",
         tags=["s2i_hf", "speech-transformer", "speech_to_text"], datasets=["keithito/lj_speech"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from transformers import Speech2TextConfig, Speech2TextFeatureExtractor, Speech2TextForConditionalGeneration, Speech2TextProcessor
 
+from .decoding import joint_ctc_attention_beam_search
 from .tokenization_char import DEFAULT_ALPHABET, CharTokenizer
 
 
@@ -90,9 +91,12 @@ def is_silent(waveform, threshold: float = SILENCE_RMS) -> bool:
 
 
 @torch.inference_mode()
-def transcribe(model, processor, waveforms: list, sampling_rate: int = 16000, **generate_kwargs) -> list[str]:
-    """Greedy transcripts of 16 kHz mono float waveforms (see s2i_hf.data.audio.load_audio), batched as given.
+def transcribe(model, processor, waveforms: list, sampling_rate: int = 16000, ctc_head: torch.nn.Module | None = None,
+               beam_size: int = 4, ctc_weight: float = 0.5, **generate_kwargs) -> list[str]:
+    """Transcripts of 16 kHz mono float waveforms (see s2i_hf.data.audio.load_audio), batched as given.
 
+    With the model's `ctc_head` (decoding.load_ctc_head), joint CTC/attention beam search (decoding.py); without,
+    the model's own `generate` (greedy attention decoding; `generate_kwargs` go there).
     A silent or empty waveform gets an empty transcript without running the model: an attention decoder
     would otherwise hallucinate a fluent sentence from nothing.
     """
@@ -105,8 +109,12 @@ def transcribe(model, processor, waveforms: list, sampling_rate: int = 16000, **
         return texts
     inputs = fe([waveforms[i] for i in speech], sampling_rate=sampling_rate, padding=True, return_attention_mask=True,
                 return_tensors="pt")
-    ids = model.generate(inputs.input_features.to(model.device), attention_mask=inputs.attention_mask.to(model.device),
-                         **generate_kwargs)
+    features, mask = inputs.input_features.to(model.device), inputs.attention_mask.to(model.device)
+    if ctc_head is not None:
+        ids = joint_ctc_attention_beam_search(model, ctc_head, features, mask, beam_size=beam_size,
+                                              ctc_weight=ctc_weight, max_length=generate_kwargs.get("max_length"))
+    else:
+        ids = model.generate(features, attention_mask=mask, **generate_kwargs)
     for i, text in zip(speech, processor.tokenizer.batch_decode(ids, skip_special_tokens=True)):
         texts[i] = text
     return texts
