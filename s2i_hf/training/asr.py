@@ -7,6 +7,7 @@ text -> normalized characters -> label ids (the processor's CharTokenizer)
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from transformers.models.speech_to_text.modeling_speech_to_text import shift_tok
 
 from ..data.audio import load_audio
 from ..metrics import load_metric
+from ..models.asr import transcribe
 
 logger = logging.getLogger(__name__)
 
@@ -196,10 +198,6 @@ def score_split(model, processor, ctc_head, split: datasets.Dataset, prefix: str
                 batch_size: int = 16, max_length: int | None = None) -> dict[str, float]:
     """WER, CER and real-time factor of a split decoded the way users decode (`transcribe`: joint CTC/attention
     with a CTC head, greedy attention without), as `{prefix}_wer`, `{prefix}_cer`, `{prefix}_rtf`."""
-    import time
-
-    from ..models.asr import transcribe
-
     model.eval()
     sr = processor.feature_extractor.sampling_rate
     order = np.argsort(split["duration"])  # similar lengths per batch: less padding

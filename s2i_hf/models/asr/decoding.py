@@ -1,75 +1,22 @@
-"""Joint CTC/attention decoding: CTC prefix beam search proposes, the attention decoder rescores
-(the "attention rescoring" of WeNet, Yao et al. 2021; the hybrid model of Watanabe et al. 2017).
+"""Joint CTC/attention decoding: an attention beam search in which every proposed character is also scored by the
+CTC prefix probability of the encoder's CTC head (Watanabe et al. 2017; ESPnet's joint decoding).
 
 Why: a small attention decoder trained for minutes has learned the language of the captions better than the
-alignment, so greedy autoregressive decoding skips or repeats whole phrases ("a red belly and a red belly");
-the CTC head on the encoder cannot skip or repeat (its path is monotonic through the audio) but spells words
-wrong. The CTC beam gives a handful of alignment-faithful candidates, the decoder picks the best-spelled one in a
-single teacher-forced pass, and both scores enter the choice. It is also faster than greedy autoregressive
-decoding: one decoder pass for all candidates instead of one per output character.
+alignment, so greedy autoregressive decoding skips or repeats whole phrases ("a long gray beak, a long orange
+beak"); the CTC head on the encoder cannot skip or repeat (its path is monotonic through the audio) but spells
+words wrong ("a sal ird"). The decoder proposes, the CTC prefix score keeps only what the audio holds there.
 
 This file imports nothing from s2i_hf, so it can be copied beside a saved model for `trust_remote_code` loading.
 """
 
 from __future__ import annotations
 
-import math
+import os
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
-
-
-def _logaddexp(a: float, b: float) -> float:
-    if a == -math.inf:
-        return b
-    if b == -math.inf:
-        return a
-    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
-
-
-def ctc_prefix_beam_search(log_probs: np.ndarray, beam_size: int = 8, blank: int = 0,
-                           blank_skip: float = 0.999) -> list[tuple[tuple[int, ...], float]]:
-    """N-best label sequences of one utterance's CTC log-probabilities (frames x vocab), best first, each with
-    its CTC log-likelihood summed over all alignments (Hannun et al. 2014).
-
-    Frames whose blank probability exceeds `blank_skip` cannot change the ranking much and are folded in as
-    blank-only (most frames of speech are blank for a CTC model), which makes the search several times faster.
-    """
-    log_skip = math.log(blank_skip)
-    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -math.inf)}  # prefix -> (ends in blank, not)
-    for frame in log_probs:
-        p_blank = float(frame[blank])
-        if p_blank > log_skip:
-            # blank-only frame: every prefix stays, either through the blank or by holding its last label
-            beams = {prefix: (_logaddexp(pb, pnb) + p_blank, pnb + float(frame[prefix[-1]]) if prefix else -math.inf)
-                     for prefix, (pb, pnb) in beams.items()}
-            continue
-        candidates = np.argpartition(-frame, beam_size)[:beam_size] if beam_size < len(frame) else range(len(frame))
-        next_beams: dict[tuple[int, ...], list[float]] = {}
-
-        def add(prefix, pb=-math.inf, pnb=-math.inf):
-            entry = next_beams.setdefault(prefix, [-math.inf, -math.inf])
-            entry[0], entry[1] = _logaddexp(entry[0], pb), _logaddexp(entry[1], pnb)
-
-        for prefix, (pb, pnb) in beams.items():
-            total = _logaddexp(pb, pnb)
-            add(prefix, pb=total + p_blank)
-            last = prefix[-1] if prefix else None
-            for c in candidates:
-                c = int(c)
-                if c == blank:
-                    continue
-                p = float(frame[c])
-                if c == last:
-                    add(prefix, pnb=pnb + p)  # the same label held over frames collapses
-                    add(prefix + (c,), pnb=pb + p)  # a repeated label needs a blank between
-                else:
-                    add(prefix + (c,), pnb=total + p)
-        ranked = sorted(next_beams.items(), key=lambda kv: -_logaddexp(*kv[1]))[:beam_size]
-        beams = {prefix: (pb, pnb) for prefix, (pb, pnb) in ranked}
-    ranked = sorted(((prefix, _logaddexp(pb, pnb)) for prefix, (pb, pnb) in beams.items()), key=lambda kv: -kv[1])
-    return ranked
 
 
 class CTCPrefixScorer:
@@ -229,10 +176,6 @@ CTC_HEAD_FILE = "ctc_head.safetensors"
 def save_ctc_head(head: torch.nn.Linear, model_dir) -> None:
     """Write the CTC head beside a saved model (written under a temporary name, then renamed: a crash never leaves
     a truncated head that looks whole)."""
-    import os
-
-    from safetensors.torch import save_file
-
     path = os.path.join(model_dir, CTC_HEAD_FILE)
     save_file({"weight": head.weight.detach().contiguous().cpu(), "bias": head.bias.detach().contiguous().cpu()},
               path + ".partial", metadata={"format": "pt", "blank": "pad_token_id"})
@@ -241,10 +184,6 @@ def save_ctc_head(head: torch.nn.Linear, model_dir) -> None:
 
 def load_ctc_head(model_dir, model=None) -> torch.nn.Linear | None:
     """The CTC head saved beside a model, or None for a model trained without one (greedy attention decoding)."""
-    import os
-
-    from safetensors.torch import load_file
-
     path = os.path.join(model_dir, CTC_HEAD_FILE)
     if not os.path.isfile(path):
         return None
