@@ -63,6 +63,10 @@ class ModelArguments:
     num_residual_blocks: int = 4
     normalize_text_embeds: bool = field(default=False, metadata={"help": "standardize embeddings before conditioning"})
     projection_discriminator: bool = field(default=False, metadata={"help": "add a projection term to D's logit"})
+    conditional_batch_norm: bool = field(default=False, metadata={
+        "help": "Stage-I generator's BatchNorm scale and shift from the condition at every up-block"})
+    stage2_residual: bool = field(default=False, metadata={
+        "help": "Stage II outputs the upsampled Stage-I draft plus a learned correction that starts at zero"})
     auxiliary_attributes: list[str] = field(default_factory=list, metadata={
         "help": "data set columns the discriminator also classifies (AC-GAN), e.g. belly wing; empty: the reference"})
 
@@ -116,7 +120,9 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
                  generator_width=model_args.generator_width, discriminator_width=model_args.discriminator_width,
                  num_residual_blocks=model_args.num_residual_blocks, auxiliary_attributes=attribute_values or None,
                  normalize_text_embeds=model_args.normalize_text_embeds,
-                 projection_discriminator=model_args.projection_discriminator)
+                 projection_discriminator=model_args.projection_discriminator,
+                 conditional_batch_norm=model_args.conditional_batch_norm,
+                 stage2_residual=model_args.stage2_residual)
     if model_args.stage == 1:
         config = StackGANConfig(text_embedding_dim=embedding_dim, **sizes)
         return StackGANStage1Generator(config), StackGANStage1Discriminator(config)
@@ -130,9 +136,11 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
         # Stage II rebuilds its Stage I from its own config when loaded, so the two must agree
         raise SystemExit(f"generator_width {model_args.generator_width} differs from the Stage-I model's "
                          f"{stage1.config.generator_width} ({model_args.stage1_model}); use the matching preset")
-    # Stage II's own layers take the preset's sizes; the conditioning sizes must be Stage I's.
-    config = StackGANConfig(**{**stage1.config.to_dict(), **sizes, "condition_dim": stage1.config.condition_dim,
-                               "noise_dim": stage1.config.noise_dim})
+    # Stage II's own layers take the preset's sizes; what shapes Stage I (rebuilt from this config when Stage II is
+    # loaded) must be Stage I's.
+    inherited = ("condition_dim", "noise_dim", "normalize_text_embeds", "conditional_batch_norm")
+    config = StackGANConfig(**{**stage1.config.to_dict(), **sizes,
+                               **{name: getattr(stage1.config, name) for name in inherited}})
     config.architectures = None
     return StackGANStage2Generator(config, stage1), StackGANStage2Discriminator(config)
 

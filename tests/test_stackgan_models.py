@@ -108,3 +108,46 @@ def test_conditioning_options_keep_shapes_and_change_what_they_should():
     g_ref = StackGANStage1Generator(base).eval()
     assert not torch.allclose(g_ref.conditioning(e).mu, g_ref.conditioning(5 * e).mu)
     assert StackGANStage1Discriminator(base).conditional_logits.projection is None
+
+
+def test_conditional_batch_norm_lets_the_condition_act_inside_the_upsampling(tmp_path):
+    config = StackGANConfig(**TINY, conditional_batch_norm=True)
+    torch.manual_seed(0)
+    g = StackGANStage1Generator(config).eval()
+    assert sum(isinstance(m, torch.nn.Linear) for m in g.upsample.modules()) == 4  # one gamma/beta map per block
+    # the same first-layer input, two conditions: only the up-blocks can tell them apart
+    h = torch.randn(2, config.generator_width * 8, 4, 4)
+    c1, c2 = torch.randn(2, 8), torch.randn(2, 8)
+    block = g.upsample[0]
+    assert block(h, c1).shape == (2, config.generator_width * 4, 8, 8)
+    assert not torch.allclose(block(h, c1), block(h, c2))
+    with torch.no_grad():  # with gamma = beta = 0 it is the plain up-block: BatchNorm (no affine), ReLU
+        block.affine.weight.zero_(), block.affine.bias.zero_()
+    plain = torch.relu(block.norm(block.conv(torch.nn.functional.interpolate(h, scale_factor=2))))
+    torch.testing.assert_close(block(h, c1), plain)
+    assert g(torch.randn(3, 32)).images.shape == (3, 3, 64, 64)
+    # Stage II rebuilds this Stage I from the config when loaded
+    g2 = StackGANStage2Generator(config, g)
+    g2.save_pretrained(tmp_path)
+    again, info = StackGANStage2Generator.from_pretrained(tmp_path, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"]
+    torch.testing.assert_close(again.stage1.upsample[0].affine.bias, block.affine.bias)
+
+
+def test_residual_stage2_starts_as_the_upsampled_draft_and_keeps_trained_weights(tmp_path):
+    config = StackGANConfig(**TINY, stage2_residual=True)
+    torch.manual_seed(0)
+    stage1 = StackGANStage1Generator(config).eval()
+    g2 = StackGANStage2Generator(config, stage1).eval()
+    assert torch.count_nonzero(g2.to_image[0].weight) == 0
+    assert torch.count_nonzero(g2.stage1.to_image[0].weight) > 0  # Stage I's own weights are left alone
+    out = g2(torch.randn(2, 32), generator=torch.Generator().manual_seed(0))
+    upsampled = torch.nn.functional.interpolate(out.stage1_images, size=256, mode="bilinear", align_corners=False)
+    torch.testing.assert_close(out.images, upsampled.clamp(-1, 1))
+    out.images.mean().backward()
+    assert g2.to_image[0].weight.grad.abs().sum() > 0  # the correction can learn
+    with torch.no_grad():
+        g2.to_image[0].weight.normal_()
+    g2.save_pretrained(tmp_path)
+    again = StackGANStage2Generator.from_pretrained(tmp_path)
+    torch.testing.assert_close(again.to_image[0].weight, g2.to_image[0].weight)  # loading does not re-zero it

@@ -22,6 +22,13 @@ class StackGANConfig(PreTrainedConfig):
     projection_discriminator (`bool`, defaults to False): not in the reference. Add to the conditional logit the
         inner product of a projection of the condition with the pooled image code (Miyato & Koyama 2018), a more
         direct way for the discriminator to judge whether an image matches its text.
+    conditional_batch_norm (`bool`, defaults to False): not in the reference. The Stage-I generator's up-blocks
+        take the scale and shift of their BatchNorm from the condition c (conditional BatchNorm, de Vries et al.
+        2017, as in BigGAN), so the text acts at every resolution instead of only through the first layer.
+    stage2_residual (`bool`, defaults to False): not in the reference. The Stage-II generator returns the Stage-I
+        draft, bilinearly upsampled to 256, plus its own output as a correction, with the last convolution
+        starting at zero: Stage II begins as the draft and learns detail, instead of first having to learn to
+        redraw the draft's colours (which a short budget never reaches).
     auxiliary_attributes (`dict[str, list[str]]`, *optional*): not in the reference. Attribute name -> its values
         (e.g. {"belly": [10 colours], "wing": [...]}); the discriminators then also classify each attribute from the
         image (AC-GAN, Odena et al. 2017), which makes the text conditioning take hold far sooner. None: the
@@ -41,6 +48,8 @@ class StackGANConfig(PreTrainedConfig):
     stage2_image_size: int = 256
     normalize_text_embeds: bool = False
     projection_discriminator: bool = False
+    conditional_batch_norm: bool = False
+    stage2_residual: bool = False
     auxiliary_attributes: dict[str, list[str]] | None = None
 
     def validate_architecture(self):

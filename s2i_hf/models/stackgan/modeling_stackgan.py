@@ -38,6 +38,23 @@ def down_block(in_channels: int, out_channels: int, slope: float, batch_norm: bo
     return nn.Sequential(*layers, nn.LeakyReLU(slope, True))
 
 
+class ConditionalUpBlock(nn.Module):
+    """`up_block` whose BatchNorm scale and shift come from the condition: nearest x2, conv3x3,
+    BatchNorm without its own affine, x * (1 + gamma(c)) + beta(c), ReLU. gamma and beta start near 0 (the
+    N(0, 0.02) init), so at first it is the plain up-block."""
+
+    def __init__(self, in_channels: int, out_channels: int, condition_dim: int):
+        super().__init__()
+        self.conv = conv3x3(in_channels, out_channels)
+        self.norm = nn.BatchNorm2d(out_channels, affine=False)
+        self.affine = nn.Linear(condition_dim, 2 * out_channels)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        h = self.norm(self.conv(F.interpolate(x, scale_factor=2, mode="nearest")))
+        gamma, beta = self.affine(condition)[:, :, None, None].chunk(2, dim=1)
+        return F.relu(h * (1 + gamma) + beta)
+
+
 class ResidualBlock(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
@@ -89,10 +106,13 @@ class StackGANPreTrainedModel(PreTrainedModel):
     def _init_weights(self, module):
         # The reference `weights_init`: conv and linear N(0, 0.02), BatchNorm weight N(1, 0.02) and bias 0.
         if isinstance(module, (nn.Conv2d, nn.Linear)):
-            init.normal_(module.weight, 0.0, 0.02)
+            if getattr(module, "zero_init", False):  # a residual correction that must start at zero
+                init.zeros_(module.weight)
+            else:
+                init.normal_(module.weight, 0.0, 0.02)
             if module.bias is not None:
                 init.zeros_(module.bias)
-        elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)) and module.affine:
             init.normal_(module.weight, 1.0, 0.02)
             init.zeros_(module.bias)
 
@@ -137,8 +157,12 @@ class StackGANStage1Generator(StackGANPreTrainedModel):
         self.conditioning = ConditioningAugmentation(config)
         self.fc = nn.Sequential(nn.Linear(config.noise_dim + config.condition_dim, width * 4 * 4, bias=False),
                                 nn.BatchNorm1d(width * 4 * 4), nn.ReLU(True))
-        self.upsample = nn.Sequential(up_block(width, width // 2), up_block(width // 2, width // 4),
-                                      up_block(width // 4, width // 8), up_block(width // 8, width // 16))
+        channels = [width, width // 2, width // 4, width // 8, width // 16]
+        if config.conditional_batch_norm:
+            self.upsample = nn.ModuleList(ConditionalUpBlock(i, o, config.condition_dim)
+                                          for i, o in zip(channels, channels[1:]))
+        else:
+            self.upsample = nn.Sequential(*(up_block(i, o) for i, o in zip(channels, channels[1:])))
         self.to_image = nn.Sequential(conv3x3(width // 16, 3), nn.Tanh())
         self.post_init()
 
@@ -150,7 +174,12 @@ class StackGANStage1Generator(StackGANPreTrainedModel):
                                 device=text_embeds.device, dtype=text_embeds.dtype)
         cond = self.conditioning(text_embeds, generator=generator)
         h = self.fc(torch.cat([noise, cond.condition], dim=1))
-        h = self.upsample(h.view(-1, self.config.generator_width * 8, 4, 4))
+        h = h.view(-1, self.config.generator_width * 8, 4, 4)
+        if self.config.conditional_batch_norm:
+            for block in self.upsample:
+                h = block(h, cond.condition)
+        else:
+            h = self.upsample(h)
         return StackGANGeneratorOutput(images=self.to_image(h), mu=cond.mu, logvar=cond.logvar)
 
 
@@ -236,6 +265,7 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
         self.upsample = nn.Sequential(up_block(w * 4, w * 2), up_block(w * 2, w), up_block(w, w // 2),
                                       up_block(w // 2, w // 4))
         self.to_image = nn.Sequential(conv3x3(w // 4, 3), nn.Tanh())
+        self.to_image[0].zero_init = config.stage2_residual  # then Stage II starts as the upsampled draft
         self.post_init()
 
     def train(self, mode: bool = True):
@@ -252,8 +282,11 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
         code = self.encode_image(draft)
         tiled = cond.condition.view(cond.condition.shape[0], -1, 1, 1).expand(-1, -1, *code.shape[2:])
         h = self.residual(self.joint(torch.cat([code, tiled], dim=1)))
-        return StackGANGeneratorOutput(images=self.to_image(self.upsample(h)), mu=cond.mu, logvar=cond.logvar,
-                                       stage1_images=draft)
+        images = self.to_image(self.upsample(h))
+        if self.config.stage2_residual:
+            upsampled = F.interpolate(draft, size=images.shape[-2:], mode="bilinear", align_corners=False)
+            images = (upsampled + images).clamp(-1, 1)
+        return StackGANGeneratorOutput(images=images, mu=cond.mu, logvar=cond.logvar, stage1_images=draft)
 
 
 class StackGANStage2Discriminator(StackGANPreTrainedModel):
