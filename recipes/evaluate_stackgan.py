@@ -4,7 +4,10 @@
         --classifier outputs/attribute_classifier
 
 Prints one JSON object: attribute accuracy (belly, wing, both) of generated images against the colours their
-captions ask for, of the real test images (the ceiling) and of images made from shuffled captions (chance); the
+captions ask for, of the real test images (the ceiling) and of images made from shuffled captions (chance); how
+often the generated images show a training class's colours instead of the unseen combination asked for
+(`train_class_rate`), and the accuracy on training-class captions (`train_classes_generated`: the gap to the
+test classes is what the generator failed to compose); the
 Fréchet distance and Inception-style score in the attribute classifier's feature space; and with
 `--checkpoints` the same accuracy for every checkpoint-<step>/generator_ema, with its training minutes (the
 learning curve). Writes a sample grid next to the model (Stage I: a row of real test images, then rows of
@@ -69,10 +72,16 @@ def main(argv=None):
     test = load_cub(args.dataset_dir, "test")
     classifier = load_or_train_classifier(args, test)
 
-    # 2. The final generator
+    # 2. The final generator, on the unseen test classes and, for the generalization gap, on the training classes
     generator = AutoModel.from_pretrained(args.model)
-    scores, images = score_generator(generator, test, classifier, seed=args.seed, max_images=args.max_images)
+    train = load_cub(args.dataset_dir, "train")
+    train_classes = set(zip(*(train[a] for a in args.attributes)))
+    scores, images = score_generator(generator, test, classifier, seed=args.seed, max_images=args.max_images,
+                                     train_classes=train_classes)
+    seen, _ = score_generator(generator, train.shuffle(seed=args.seed), classifier, seed=args.seed,
+                              max_images=args.max_images)
     result = {"model": args.model, "stage": 1 if images.shape[-1] == 64 else 2, **scores,
+              "train_classes_generated": seen["generated"],
               "inception_score": None, "fid_inception": None,
               "inception_note": "not computed: the Inception weights are not available offline"}
 

@@ -98,6 +98,8 @@ class GANTrainingArguments:
     attribute_loss_weight: float = 1.0
     attribute_loss_on_fakes: bool = field(default=False, metadata={
         "help": "D's attribute head also learns the fakes' requested attributes (full AC-GAN)"})
+    interpolation_loss_weight: float = field(default=0.0, metadata={
+        "help": "GAN-INT: also train G on the mean of two captions' embeddings (0: the reference)"})
     use_ema: bool = True
     ema_decay: float = 0.999
     channels_last: bool = field(default=True, metadata={"help": "NHWC convolutions (faster on CPU and GPU)"})
@@ -208,7 +210,8 @@ def main(argv=None):
     if ema is not None:
         accelerator.register_for_checkpointing(ema)
     loss_fn = StackGANLoss(args.kl_weight, args.attribute_loss_weight, [len(v) for v in attribute_values.values()],
-                           attribute_loss_on_fakes=args.attribute_loss_on_fakes)
+                           attribute_loss_on_fakes=args.attribute_loss_on_fakes,
+                           interpolation_weight=args.interpolation_loss_weight)
 
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state
     def save_hook(models, weights, folder):
@@ -321,7 +324,7 @@ def main(argv=None):
         accelerator.unwrap_model(discriminator).save_pretrained(output_dir / "discriminator")
         summary = {"stage": model_args.stage, "steps": step, "epochs": round(step / steps_per_epoch, 2),
                    "train_minutes": round(minutes_before + (time.perf_counter() - started) / 60, 2),
-                   "last_logs": history[-1] if history else None}
+                   "mixed_precision": accelerator.mixed_precision, "last_logs": history[-1] if history else None}
         (output_dir / "train_results.json").write_text(json.dumps(summary, indent=2))
         render_stackgan_card(output_dir, model, model_args, data_args, args, summary)
         if args.push_to_hub:

@@ -9,7 +9,7 @@ from recipe_helpers import run_recipe
 
 from s2i_hf.data.cub import load_cub
 from s2i_hf.metrics.attribute_classifier import AttributeClassifier, real_images, train_attribute_classifier
-from s2i_hf.metrics.bird_quality import captions_naming
+from s2i_hf.metrics.bird_quality import _train_class_rate, captions_naming
 from s2i_hf.metrics.image_metrics import frechet_distance, inception_score
 from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator
 
@@ -68,4 +68,15 @@ def test_evaluate_stackgan_prints_accuracies_and_distances(bird_corpus, tmp_path
         assert set(result[group]) == {"belly_accuracy", "wing_accuracy", "all_accuracy"}
         assert all(0.0 <= v <= 1.0 for v in result[group].values())
     assert result["fid_attribute_classifier"] > 0 and result["inception_score"] is None
+    assert set(result["train_classes_generated"]) == {"belly_accuracy", "wing_accuracy", "all_accuracy"}
+    assert set(result["train_class_rate"]) == {"generated", "real"}
+    assert all(0.0 <= v <= 1.0 for v in result["train_class_rate"].values())
     assert (tmp_path / "judge" / "model.safetensors").is_file() and (tmp_path / "g" / "evaluation_samples.png").is_file()
+
+
+def test_train_class_rate_counts_images_read_as_a_training_combination():
+    values = {"belly": ["blue", "red"], "wing": ["blue", "green", "red"]}
+    predicted = {"belly": torch.tensor([0, 1, 1, 0]), "wing": torch.tensor([1, 1, 0, 2])}
+    # read as (blue, green), (red, green), (red, blue), (blue, red); two of them are training classes
+    train_classes = {("blue", "green"), ("red", "blue"), ("red", "red")}
+    assert _train_class_rate(predicted, values, ["belly", "wing"], train_classes) == 0.5

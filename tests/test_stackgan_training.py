@@ -13,6 +13,8 @@ from s2i_hf.training.stackgan import (
     check_finite,
     halving_schedule,
     kl_loss,
+    merge_attribute_labels,
+    training_step,
     wrong_pair_index,
 )
 
@@ -48,6 +50,39 @@ def test_attribute_loss_ignores_attributes_the_caption_does_not_name():
     torch.testing.assert_close(named["g_attributes"], torch.tensor(0.0), atol=1e-4, rtol=0)
     both = loss.generator(out, torch.zeros(1, 2), torch.zeros(1, 2), torch.tensor([[0, 1]]))
     torch.testing.assert_close(both["g_attributes"], torch.log(torch.tensor(3.0)) / 2, atol=1e-4, rtol=0)
+
+
+def test_interpolated_captions_ask_for_what_either_names_unless_they_disagree():
+    first = torch.tensor([[3, IGNORE_INDEX], [3, 5], [IGNORE_INDEX, IGNORE_INDEX], [2, 4]])
+    second = torch.tensor([[IGNORE_INDEX, 7], [4, 5], [IGNORE_INDEX, 1], [2, 6]])
+    assert merge_attribute_labels(first, second).tolist() == [[3, 7], [IGNORE_INDEX, 5], [IGNORE_INDEX, 1],
+                                                              [2, IGNORE_INDEX]]
+    loss = StackGANLoss(attribute_sizes=[2, 3], interpolation_weight=0.5)
+    out = StackGANDiscriminatorOutput(logits=torch.zeros(1), attribute_logits=torch.tensor([[10.0, -10.0, 0, 0, 0]]))
+    term = loss.interpolated(out, torch.tensor([[0, IGNORE_INDEX]]))
+    # 0.5 x (log 2 for "looks real" at logit 0 + about 0 for the belly it got right)
+    torch.testing.assert_close(term["loss"], 0.5 * torch.log(torch.tensor(2.0)), atol=1e-4, rtol=0)
+
+
+def test_a_training_step_with_interpolation_trains_the_generator_on_mixed_captions():
+    from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Discriminator, StackGANStage1Generator
+
+    config = StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16,
+                            discriminator_width=4, auxiliary_attributes={"belly": ["a", "b"], "wing": ["a", "b"]})
+    batch = {"pixel_values": torch.rand(4, 3, 64, 64) * 2 - 1, "text_embeds": torch.randn(4, 32),
+             "class_id": torch.tensor([0, 1, 2, 3]), "attribute_labels": torch.tensor([[0, 1]] * 4),
+             "caption_attribute_labels": torch.tensor([[0, IGNORE_INDEX]] * 4)}
+    logs = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)
+        g, d = StackGANStage1Generator(config), StackGANStage1Discriminator(config)
+        opts = [torch.optim.Adam(m.parameters(), lr=2e-4) for m in (g, d)]
+        logs[weight] = training_step(g, d, *opts, StackGANLoss(attribute_sizes=[2, 2], interpolation_weight=weight),
+                                     batch, torch.Generator().manual_seed(0))
+    assert "g_interpolated" not in logs[0.0] and logs[1.0]["g_interpolated"] > 0
+    assert logs[1.0]["d_loss"] == logs[0.0]["d_loss"]  # the discriminator's step is untouched
+    expected = logs[0.0]["g_loss"] + logs[1.0]["g_interpolated"] + logs[1.0]["g_interpolated_attributes"]
+    assert logs[1.0]["g_loss"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_a_nan_loss_stops_training_naming_the_loss_and_the_step():

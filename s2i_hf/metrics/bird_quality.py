@@ -45,10 +45,21 @@ def generate(generator, text_embeds: torch.Tensor, seed: int = 0, batch_size: in
     return torch.cat(images)
 
 
+def _train_class_rate(predicted: dict, values: dict, attributes: list[str], train_classes: set[tuple]) -> float:
+    """Share of images whose combination of attribute values, as the classifier reads it, is a training class."""
+    read = zip(*(predicted[a].tolist() for a in attributes))
+    combinations = [tuple(values[a][i] for a, i in zip(attributes, row)) for row in read]
+    return sum(c in train_classes for c in combinations) / len(combinations)
+
+
 def score_generator(generator, test_split, classifier: AttributeClassifier, seed: int = 0,
-                    max_images: int | None = None) -> dict:
+                    max_images: int | None = None, train_classes: set[tuple] | None = None) -> dict:
     """Attribute accuracy of generated, real and shuffled-caption images, and the Fréchet distance and
-    Inception-style score in the classifier's space. Returns the figures and the generated images."""
+    Inception-style score in the classifier's space. Returns the figures and the generated images.
+
+    `train_classes`, the attribute combinations of the training classes: also report how often the generated
+    and the real images show one of them although the caption asks for an unseen one (a generator that falls back
+    on the classes it was trained on, instead of composing the colours it is asked for)."""
     attributes = list(classifier.config.attributes)
     pairs = captions_naming(test_split, attributes)[:max_images]
     if len(pairs) < 2:
@@ -67,6 +78,11 @@ def score_generator(generator, test_split, classifier: AttributeClassifier, seed
     fake_pred = classifier.predict(fake)
     shuffled = torch.roll(torch.arange(len(pairs)), 1)
     shuffled_pred = classifier.predict(generate(generator, embeddings[shuffled], seed))
+    train_class_rate = {}
+    if train_classes is not None:
+        train_class_rate = {
+            "train_class_rate": {"generated": _train_class_rate(fake_pred, values, attributes, train_classes),
+                                 "real": _train_class_rate(real_pred, values, attributes, train_classes)}}
     joint = lambda p: (p[f"{attributes[0]}_probabilities"][:, :, None] * p[f"{attributes[-1]}_probabilities"][:, None, :]).flatten(1)  # noqa: E731
     return {
         "num_images": len(pairs),
@@ -76,4 +92,5 @@ def score_generator(generator, test_split, classifier: AttributeClassifier, seed
         "fid_attribute_classifier": frechet_distance(real_pred["features"], fake_pred["features"]),
         "attribute_score_generated": inception_score(joint(fake_pred), splits=min(10, len(pairs) // 2))[0],
         "attribute_score_real": inception_score(joint(real_pred), splits=min(10, len(pairs) // 2))[0],
+        **train_class_rate,
     }, fake

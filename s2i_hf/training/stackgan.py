@@ -4,8 +4,10 @@ The losses are the reference's (hanzhanggit/StackGAN-Pytorch `code/miscc/utils.p
 - discriminator, Stage I: real + (fake + wrong) / 2; Stage II: (real + real_uncond) / 2 + (fake + wrong +
   fake_uncond) / 3, where "wrong" pairs real images with the caption of an image of another class;
 - generator: fake judged real (+ the unconditional term in Stage II) + kl_weight * KL(N(mu, sigma) || N(0, I)).
-One option is not in the reference: with `config.auxiliary_attributes` the discriminator also classifies the real
-image's attributes, and the generator is asked to make the attributes its caption names recognisable (AC-GAN).
+Two options are not in the reference: with `config.auxiliary_attributes` the discriminator also classifies the
+real image's attributes, and the generator is asked to make the attributes its caption names recognisable (AC-GAN);
+with `interpolation_weight` the generator also learns from the mean of two captions' embeddings (GAN-INT, Reed et
+al. 2016, the paper of the char-CNN-RNN embeddings), asked for the attributes either caption names.
 """
 
 from __future__ import annotations
@@ -119,6 +121,14 @@ def attribute_loss(logits: torch.Tensor, labels: torch.Tensor, attribute_sizes: 
     return torch.stack(losses).mean() if losses else logits.sum() * 0.0
 
 
+def merge_attribute_labels(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """The attributes that the mean of two captions asks for: what either names, unless they name different
+    values (then IGNORE_INDEX)."""
+    merged = torch.where(first == IGNORE_INDEX, second, first)
+    conflict = (first != IGNORE_INDEX) & (second != IGNORE_INDEX) & (first != second)
+    return torch.where(conflict, torch.full_like(merged, IGNORE_INDEX), merged)
+
+
 def _bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
     logits = logits.float()
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, 1.0 if real else 0.0))
@@ -130,6 +140,7 @@ class StackGANLoss:
     attribute_weight: float = 1.0
     attribute_sizes: list[int] | None = None
     attribute_loss_on_fakes: bool = False
+    interpolation_weight: float = 0.0
 
     def discriminator(self, real_out, fake_out, attribute_labels: torch.Tensor | None = None,
                       caption_attribute_labels: torch.Tensor | None = None) -> dict:
@@ -167,6 +178,19 @@ class StackGANLoss:
             loss = loss + self.attribute_weight * logs["g_attributes"]
         return {"loss": loss, **logs}
 
+    def interpolated(self, fake_out, caption_attribute_labels: torch.Tensor | None = None) -> dict:
+        """GAN-INT: images from the mean of two captions' embeddings must look real for that mean (and show the
+        attributes the two captions name). The mean of a caption of a red-bellied bird and one of a green-winged
+        bird asks for a combination the training images may not hold: this term is what teaches the generator
+        to compose attributes rather than recall the training classes."""
+        logs = {"g_interpolated": _bce(fake_out.logits, True)}
+        loss = logs["g_interpolated"]
+        if fake_out.attribute_logits is not None:
+            logs["g_interpolated_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_labels,
+                                                               self.attribute_sizes)
+            loss = loss + self.attribute_weight * logs["g_interpolated_attributes"]
+        return {"loss": self.interpolation_weight * loss, **logs}
+
 
 def check_finite(losses: dict, step: int):
     """Stop at the first NaN or infinite loss, naming it and the step: a GAN that diverged does not come back."""
@@ -202,6 +226,14 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
     d_optimizer.step()
     g_losses = loss_fn.generator(discriminator(fake.images, mu), fake.mu, fake.logvar,
                                  batch.get("caption_attribute_labels"))
+    if loss_fn.interpolation_weight:
+        # the partner is of another class (as for the wrong pairs), so the mean asks for something new
+        mixed = generator((batch["text_embeds"] + batch["text_embeds"][wrong]) / 2, generator=noise_rng)
+        labels = batch.get("caption_attribute_labels")
+        labels = merge_attribute_labels(labels, labels[wrong]) if labels is not None else None
+        interpolated = loss_fn.interpolated(discriminator(mixed.images, mixed.mu.detach()), labels)
+        g_losses["loss"] = g_losses["loss"] + interpolated.pop("loss")
+        g_losses.update(interpolated)
     g_optimizer.zero_grad(set_to_none=True)
     backward(g_losses["loss"])
     g_optimizer.step()
