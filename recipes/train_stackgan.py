@@ -100,6 +100,8 @@ class GANTrainingArguments:
         "help": "D's attribute head also learns the fakes' requested attributes (full AC-GAN)"})
     interpolation_loss_weight: float = field(default=0.0, metadata={
         "help": "GAN-INT: also train G on the mean of two captions' embeddings (0: the reference)"})
+    complementary_interpolation: bool = field(default=False, metadata={
+        "help": "GAN-INT pairs captions that name complementary attributes (needs auxiliary_attributes)"})
     use_ema: bool = True
     ema_decay: float = 0.999
     channels_last: bool = field(default=True, metadata={"help": "NHWC convolutions (faster on CPU and GPU)"})
@@ -211,7 +213,8 @@ def main(argv=None):
         accelerator.register_for_checkpointing(ema)
     loss_fn = StackGANLoss(args.kl_weight, args.attribute_loss_weight, [len(v) for v in attribute_values.values()],
                            attribute_loss_on_fakes=args.attribute_loss_on_fakes,
-                           interpolation_weight=args.interpolation_loss_weight)
+                           interpolation_weight=args.interpolation_loss_weight,
+                           complementary_interpolation=args.complementary_interpolation)
 
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state
     def save_hook(models, weights, folder):

@@ -12,6 +12,7 @@ from s2i_hf.training.stackgan import (
     StackGANTrainingData,
     check_finite,
     halving_schedule,
+    complementary_pair_index,
     kl_loss,
     merge_attribute_labels,
     training_step,
@@ -62,6 +63,15 @@ def test_interpolated_captions_ask_for_what_either_names_unless_they_disagree():
     term = loss.interpolated(out, torch.tensor([[0, IGNORE_INDEX]]))
     # 0.5 x (log 2 for "looks real" at logit 0 + about 0 for the belly it got right)
     torch.testing.assert_close(term["loss"], 0.5 * torch.log(torch.tensor(2.0)), atol=1e-4, rtol=0)
+
+
+def test_complementary_partners_name_what_the_caption_does_not_and_are_of_another_class():
+    classes = torch.tensor([0, 1, 2, 3, 0, 5])
+    labels = torch.tensor([[1, IGNORE_INDEX], [IGNORE_INDEX, 2], [3, 4], [IGNORE_INDEX, 5], [IGNORE_INDEX, 6],
+                           [7, IGNORE_INDEX]])
+    # 0 (belly only) -> 1 (wing only, next); 1 -> 5 (belly only, nearer after it than 0); 2 (both) -> 3 (next
+    # that names anything else); 4 (wing only, class 0) -> 5, not 0 of its own class; 5 -> 1 (0 names no wing)
+    assert complementary_pair_index(classes, labels).tolist() == [1, 5, 3, 5, 5, 1]
 
 
 def test_a_training_step_with_interpolation_trains_the_generator_on_mixed_captions():

@@ -7,7 +7,8 @@ The losses are the reference's (hanzhanggit/StackGAN-Pytorch `code/miscc/utils.p
 Two options are not in the reference: with `config.auxiliary_attributes` the discriminator also classifies the
 real image's attributes, and the generator is asked to make the attributes its caption names recognisable (AC-GAN);
 with `interpolation_weight` the generator also learns from the mean of two captions' embeddings (GAN-INT, Reed et
-al. 2016, the paper of the char-CNN-RNN embeddings), asked for the attributes either caption names.
+al. 2016, the paper of the char-CNN-RNN embeddings), asked for the attributes either caption names, optionally
+pairing captions that name complementary attributes.
 """
 
 from __future__ import annotations
@@ -108,6 +109,21 @@ def wrong_pair_index(class_ids: torch.Tensor) -> torch.Tensor:
     return index
 
 
+def complementary_pair_index(class_ids: torch.Tensor, caption_attribute_labels: torch.Tensor) -> torch.Tensor:
+    """For each sample, a sample of another class whose caption names the attributes this one's does not (a
+    belly-only caption gets a wing-only one): the mean of the two then asks for a whole new combination. Among
+    equally good partners the nearest after it in the batch (cyclically) is taken; a sample of another class is
+    preferred over any of its own class."""
+    n = len(class_ids)
+    named = (caption_attribute_labels != IGNORE_INDEX).float()
+    complementary = (named[:, None, :] != named[None, :, :]).float().sum(-1)  # attributes exactly one names
+    index = torch.arange(n, device=class_ids.device)
+    after = (index[None, :] - index[:, None]) % n  # 1 for the next sample, n - 1 for the one before
+    score = 4 * n * complementary - 2 * n * (class_ids[:, None] == class_ids[None, :]).float() - after
+    score.fill_diagonal_(float("-inf"))
+    return score.argmax(1)
+
+
 def kl_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * torch.mean(1 + logvar - mu.pow(2) - logvar.exp())
 
@@ -141,6 +157,7 @@ class StackGANLoss:
     attribute_sizes: list[int] | None = None
     attribute_loss_on_fakes: bool = False
     interpolation_weight: float = 0.0
+    complementary_interpolation: bool = False
 
     def discriminator(self, real_out, fake_out, attribute_labels: torch.Tensor | None = None,
                       caption_attribute_labels: torch.Tensor | None = None) -> dict:
@@ -228,9 +245,12 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
                                  batch.get("caption_attribute_labels"))
     if loss_fn.interpolation_weight:
         # the partner is of another class (as for the wrong pairs), so the mean asks for something new
-        mixed = generator((batch["text_embeds"] + batch["text_embeds"][wrong]) / 2, generator=noise_rng)
         labels = batch.get("caption_attribute_labels")
-        labels = merge_attribute_labels(labels, labels[wrong]) if labels is not None else None
+        partner = wrong
+        if loss_fn.complementary_interpolation and labels is not None:
+            partner = complementary_pair_index(batch["class_id"], labels)
+        mixed = generator((batch["text_embeds"] + batch["text_embeds"][partner]) / 2, generator=noise_rng)
+        labels = merge_attribute_labels(labels, labels[partner]) if labels is not None else None
         interpolated = loss_fn.interpolated(discriminator(mixed.images, mixed.mu.detach()), labels)
         g_losses["loss"] = g_losses["loss"] + interpolated.pop("loss")
         g_losses.update(interpolated)
