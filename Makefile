@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= outputs/demo
 
-.PHONY: install demo test test-all
+.PHONY: install demo test test-guide test-all
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# docs/training-on-real-data.md, command by command, on tiny real-format folders (about two minutes)
+test-guide: $(STAMP)
+	$(BIN)/python -m pytest -q -m guide
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m ""

@@ -1,10 +1,16 @@
-"""Score a trained StackGAN generator (either stage) on the test classes of a synthetic birds folder, as JSON.
+"""Score a trained StackGAN generator (either stage) on the test classes of a CUB folder, as JSON.
 
     python recipes/evaluate_stackgan.py --model outputs/stage1 --dataset_dir outputs/birds \
         --classifier outputs/attribute_classifier
 
-Prints one JSON object: attribute accuracy (belly, wing, both) of generated images against the colours their
-captions ask for, of the real test images (the ceiling) and of images made from shuffled captions (chance); how
+Works on the synthetic corpus and on a real CUB folder alike: the judge (an attribute classifier) is trained on the
+real train images with their labels from CUB's attribute files, per configured colour group (`--attributes
+has_belly_color has_wing_color`), and each caption's asked-for colours are read by the caption parser. A folder
+without attribute files can be scored with a judge trained elsewhere (`--classifier DIR`); without one, the
+attribute figures are reported as not computed, with the reason.
+
+Prints one JSON object: attribute accuracy per group, and for all groups at once with a 95 % interval, of generated
+images against the colours their captions ask for, of the real test images (the ceiling) and of images made from shuffled captions (chance); how
 often the generated images show a training class's colours instead of the unseen combination asked for
 (`train_class_rate`), and the accuracy on training-class captions (`train_classes_generated`: the gap to the
 test classes is what the generator failed to compose); the
@@ -32,8 +38,9 @@ from transformers import AutoModel
 
 import s2i_hf  # noqa: F401  (registers the StackGAN models with AutoModel)
 from s2i_hf.data.cub import load_cub
-from s2i_hf.metrics.attribute_classifier import AttributeClassifier, real_images, train_attribute_classifier
-from s2i_hf.metrics.bird_quality import score_generator
+from s2i_hf.data.cub_attributes import attribute_files, has_attribute_files
+from s2i_hf.metrics.attribute_classifier import AttributeClassifier, real_images
+from s2i_hf.metrics.bird_quality import fit_judge, score_generator, train_combinations
 from s2i_hf.training.arguments import parse_args
 from s2i_hf.training.checkpoints import checkpoint_step, complete_checkpoints
 
@@ -43,21 +50,26 @@ logger = logging.getLogger(__name__)
 @dataclass
 class EvaluationArguments:
     model: str = field(default=None, metadata={"help": "a trained generator folder (train_stackgan.py output)"})
-    dataset_dir: str = field(default=None, metadata={"help": "synthetic birds folder (with synthetic_attributes.jsonl)"})
+    dataset_dir: str = field(default=None, metadata={"help": "CUB folder (CUB_200_2011/, train/, test/, text_c10/)"})
     classifier: str | None = field(default=None, metadata={"help": "attribute classifier folder: loaded, or trained and saved"})
-    attributes: list[str] = field(default_factory=lambda: ["belly", "wing"])
+    attributes: list[str] = field(default_factory=lambda: ["has_belly_color", "has_wing_color"], metadata={
+        "help": "CUB colour groups to judge"})
     max_images: int | None = field(default=None, metadata={"help": "score at most this many test captions"})
     checkpoints: bool = field(default=False, metadata={"help": "also score every checkpoint (the learning curve)"})
     seed: int = 0
 
 
-def load_or_train_classifier(args, test) -> AttributeClassifier:
+def load_or_train_classifier(args) -> AttributeClassifier | None:
     if args.classifier and (Path(args.classifier) / "config.json").is_file():
-        return AttributeClassifier.from_pretrained(args.classifier).eval()
+        classifier = AttributeClassifier.from_pretrained(args.classifier).eval()
+        if list(classifier.config.attributes) != list(args.attributes):
+            raise SystemExit(f"{args.classifier} judges {list(classifier.config.attributes)}, not --attributes "
+                             f"{args.attributes}; pass another --classifier folder")
+        return classifier
+    if not has_attribute_files(args.dataset_dir):
+        return None
     logger.info("training the attribute classifier on the real train-class images")
-    train = load_cub(args.dataset_dir, "train")
-    values = {a: sorted(set(train[a]) | set(test[a])) for a in args.attributes}
-    classifier = train_attribute_classifier(train, args.attributes, seed=args.seed, values=values)
+    classifier = fit_judge(args.dataset_dir, args.attributes, seed=args.seed)
     if args.classifier:
         classifier.save_pretrained(args.classifier)
     return classifier
@@ -69,21 +81,34 @@ def main(argv=None):
     if args.model is None or args.dataset_dir is None:
         raise SystemExit("--model and --dataset_dir are required")
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    test = load_cub(args.dataset_dir, "test")
-    classifier = load_or_train_classifier(args, test)
+    test = load_cub(args.dataset_dir, "test", attributes=False)
+    classifier = load_or_train_classifier(args)
+    generator = AutoModel.from_pretrained(args.model)
+    stage = 2 if hasattr(generator, "stage1") else 1
+    result = {"model": args.model, "stage": stage, "inception_score": None, "fid_inception": None,
+        "inception_note": "not computed: the Inception weights are not available offline"}
+    if classifier is None:
+        names, labels = attribute_files(Path(args.dataset_dir))
+        result["attribute_note"] = (
+            f"not computed: {args.dataset_dir} has no CUB attribute files ({labels if names else 'attributes.txt'} "
+            "missing), so no attribute classifier can be trained; pass --classifier with one trained on a folder "
+            "that has them")
+        print(json.dumps(result))
+        (Path(args.model) / "evaluation.json").write_text(json.dumps(result, indent=2))
+        return result
 
     # 2. The final generator, on the unseen test classes and, for the generalization gap, on the training classes
-    generator = AutoModel.from_pretrained(args.model)
     train = load_cub(args.dataset_dir, "train")
-    train_classes = set(zip(*(train[a] for a in args.attributes)))
+    train_classes = (train_combinations(args.dataset_dir, train, args.attributes)
+                     if "attribute_present" in train.column_names else None)
     scores, images = score_generator(generator, test, classifier, seed=args.seed, max_images=args.max_images,
                                      train_classes=train_classes)
     seen, _ = score_generator(generator, train.shuffle(seed=args.seed), classifier, seed=args.seed,
                               max_images=args.max_images)
-    result = {"model": args.model, "stage": 1 if images.shape[-1] == 64 else 2, **scores,
-              "train_classes_generated": seen["generated"],
-              "inception_score": None, "fid_inception": None,
-              "inception_note": "not computed: the Inception weights are not available offline"}
+    result.update({**scores, "train_classes_generated": seen["generated"]})
+    if stage == 2:  # the 64 px drafts this Stage II refined (same captions, same noise): what it should keep
+        drafts, _ = score_generator(generator.stage1, test, classifier, seed=args.seed, max_images=args.max_images)
+        result["stage1_drafts_generated"] = drafts["generated"]
 
     # 3. The learning curve over the kept checkpoints
     if args.checkpoints:

@@ -30,6 +30,8 @@ from tqdm.auto import tqdm
 
 import s2i_hf  # noqa: F401  (registers the StackGAN config and models with the Auto classes)
 from s2i_hf.data.cub import load_cub
+from s2i_hf.data.cub_attributes import CUBAttributes, attribute_files, has_attribute_files
+from s2i_hf.data.errors import DataFormatError
 from s2i_hf.models.stackgan import (
     StackGANConfig,
     StackGANStage1Discriminator,
@@ -68,7 +70,8 @@ class ModelArguments:
     stage2_residual: bool = field(default=False, metadata={
         "help": "Stage II outputs the upsampled Stage-I draft plus a learned correction that starts at zero"})
     auxiliary_attributes: list[str] = field(default_factory=list, metadata={
-        "help": "data set columns the discriminator also classifies (AC-GAN), e.g. belly wing; empty: the reference"})
+        "help": "CUB attribute groups the discriminator also classifies (AC-GAN), read from CUB's attribute files, "
+                "e.g. has_belly_color has_wing_color; empty: the reference"})
 
 
 @dataclass
@@ -102,6 +105,8 @@ class GANTrainingArguments:
         "help": "GAN-INT: also train G on the mean of two captions' embeddings (0: the reference)"})
     complementary_interpolation: bool = field(default=False, metadata={
         "help": "GAN-INT pairs captions that name complementary attributes (needs auxiliary_attributes)"})
+    draft_consistency_weight: float = field(default=0.0, metadata={
+        "help": "Stage II: L1 between the 256 px image averaged to 64 px and the Stage-I draft (0: the reference)"})
     use_ema: bool = True
     ema_decay: float = 0.999
     channels_last: bool = field(default=True, metadata={"help": "NHWC convolutions (faster on CPU and GPU)"})
@@ -116,6 +121,45 @@ class GANTrainingArguments:
     use_cpu: bool = field(default=False, metadata={"help": "train on the CPU even where a GPU is present"})
     push_to_hub: bool = False
     hub_model_id: str | None = field(default=None, metadata={"help": "Hub repo id, or file://PATH for a folder"})
+
+
+def check_options(model_args, data_args, args):
+    """Options that cannot work together, or with this data, stop the run before anything is trained."""
+    if args.complementary_interpolation and not model_args.auxiliary_attributes:
+        raise SystemExit("complementary_interpolation pairs captions by the attribute groups they name: it needs "
+                         "auxiliary_attributes (e.g. [has_belly_color, has_wing_color])")
+    if args.complementary_interpolation and not args.interpolation_loss_weight:
+        raise SystemExit("complementary_interpolation needs interpolation_loss_weight > 0 (it chooses GAN-INT partners)")
+    if args.draft_consistency_weight and model_args.stage != 2:
+        raise SystemExit("draft_consistency_weight holds Stage II to its Stage-I draft: it needs --stage 2")
+    if model_args.auxiliary_attributes and not has_attribute_files(data_args.dataset_dir):
+        names, labels = attribute_files(Path(data_args.dataset_dir))
+        absent = labels if names is not None else Path(data_args.dataset_dir) / "attributes.txt"
+        raise SystemExit(f"auxiliary_attributes {model_args.auxiliary_attributes} are read from CUB's attribute "
+                         f"files, but {absent} is missing (CUB lays attributes.txt beside CUB_200_2011/ and the "
+                         "labels in CUB_200_2011/attributes/); remove auxiliary_attributes to train without them")
+
+
+def attribute_targets(model_args, data_args, train):
+    """({group: values}, soft targets of the train images) for the configured CUB groups, or ({}, None)."""
+    groups = model_args.auxiliary_attributes
+    if not groups:
+        return {}, None
+    labels = CUBAttributes.from_folder(data_args.dataset_dir)
+    try:
+        labels.require_groups(groups, f" ({data_args.dataset_dir}), named by auxiliary_attributes")
+    except DataFormatError as e:
+        raise SystemExit(str(e)) from None
+    as_numpy = train.with_format("numpy")
+    values, targets = labels.group_targets(as_numpy["attribute_present"][:], as_numpy["attribute_certainty"][:],
+                                           groups)
+    offset = 0
+    for group, group_values in values.items():
+        if not targets[:, offset:offset + len(group_values)].any():
+            raise SystemExit(f"auxiliary attribute group {group} has no visible present value on any training image "
+                             f"of {data_args.dataset_dir}: nothing to learn it from")
+        offset += len(group_values)
+    return values, targets
 
 
 def build_models(model_args, data_args, embedding_dim: int, attribute_values: dict[str, list[str]]):
@@ -172,6 +216,7 @@ def main(argv=None):
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         level=logging.INFO if accelerator.is_main_process else logging.WARNING)
     set_seed(args.seed)
+    check_options(model_args, data_args, args)
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
         checkpoints.remove_partial_checkpoints(output_dir)
@@ -180,11 +225,10 @@ def main(argv=None):
     train = load_cub(data_args.dataset_dir, "train", embedding_file=data_args.embedding_file)
     if data_args.max_train_samples:
         train = train.select(range(min(data_args.max_train_samples, len(train))))
-    attribute_values = {name: sorted(set(train[name])) for name in model_args.auxiliary_attributes
-                        if name in train.column_names}
+    attribute_values, real_targets = attribute_targets(model_args, data_args, train)
     image_size = 64 if model_args.stage == 1 else 256
     dataset = StackGANTrainingData(train, image_size, seed=args.seed, captions_per_sample=data_args.captions_per_sample,
-                                   attributes=attribute_values if model_args.auxiliary_attributes else None,
+                                   attribute_values=attribute_values, real_attribute_targets=real_targets,
                                    preload=data_args.preload_images)
     loader = torch.utils.data.DataLoader(dataset, batch_size=args.train_batch_size, shuffle=True, drop_last=True,
                                          num_workers=args.dataloader_num_workers)
@@ -214,7 +258,8 @@ def main(argv=None):
     loss_fn = StackGANLoss(args.kl_weight, args.attribute_loss_weight, [len(v) for v in attribute_values.values()],
                            attribute_loss_on_fakes=args.attribute_loss_on_fakes,
                            interpolation_weight=args.interpolation_loss_weight,
-                           complementary_interpolation=args.complementary_interpolation)
+                           complementary_interpolation=args.complementary_interpolation,
+                           draft_consistency_weight=args.draft_consistency_weight)
 
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state
     def save_hook(models, weights, folder):

@@ -47,11 +47,29 @@ def cpu_has_fast_bf16() -> bool:
     return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
+def cpu_description() -> dict:
+    """The CPU the demo ran on and the flags that change its speed (bf16 natively or not), for the report."""
+    import os
+    import platform
+
+    info = {"name": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        names = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")]
+        flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+        info["name"] = names[0] if names else info["name"]
+        info.update({flag: flag in flags for flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16")})
+    except OSError:
+        pass
+    info["native_bf16"] = cpu_has_fast_bf16()
+    return info
+
+
 def _done(marker: Path) -> bool:
     return marker.is_file()
 
 
-def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed: int = 0, report_clips: int = 16,
+def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed: int = 0, report_clips: int = 64,
              stage1_minutes: float | None = None, stage2_minutes: float | None = None, scale: str = "demo") -> dict:
     """`scale="tiny"` uses the test presets (a smoke run of every step in a few minutes)."""
     if not (REPO / "recipes").is_dir():
@@ -120,14 +138,17 @@ def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed:
     progress.close()
     timings["report"] = round((time.perf_counter() - start) / 60, 2)
     figures["gan_mixed_precision"] = "bf16" if gan_bf16 else "no"
+    figures["cpu"] = cpu_description()
     figures["minutes"] = timings
     figures["total_minutes"] = round(sum(timings.values()), 2)
     (out / "report.json").write_text(json.dumps(figures, indent=2))
     return figures
 
 
-def write_report(out: Path, report_clips: int, seed: int) -> dict:
-    """Speech of unseen classes by the held-out voice through the bundle; the same captions as text."""
+def write_report(out: Path, report_clips: int, seed: int, report_captions: int = 400) -> dict:
+    """Speech of unseen classes by the held-out voice through the bundle (`report_clips` clips), and
+    `report_captions` unseen-class captions of the birds' test split as text: transcript CER/WER, and for the 64 px
+    Stage-I drafts and the 256 px images the share whose colours the judge reads as the caption names them."""
     import numpy as np
     import torch
     from diffusers.utils import make_image_grid
@@ -136,12 +157,14 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
     import s2i_hf  # noqa: F401  (registers the pipeline tasks)
     from transformers import pipeline
 
+    from .data.caption_attributes import colours_named
     from .data.cub import load_cub
     from .data.ljspeech import load_ljspeech
-    from .data.synthetic.domain import attributes_named, class_split
+    from .data.synthetic.domain import class_split
     from .metrics import load_metric
-    from .metrics.attribute_classifier import train_attribute_classifier
+    from .metrics.bird_quality import captions_naming, fit_judge, wilson_interval
 
+    groups = ["has_belly_color", "has_wing_color"]
     splits = load_ljspeech(out / "speech", test_speaker="en-us+f4")
     test_classes = set(class_split()[1])
     unseen = splits["test"].filter(lambda row: row["class_id"] in test_classes)
@@ -152,59 +175,83 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
         raise RuntimeError(f"{out / 'speech'}: no clips of the held-out voice en-us+f4")
     speech_pipe = pipeline("speech-to-image", model=str(out / "bundle"))
     text_pipe = pipeline("text-to-image", model=str(out / "bundle"))
-    rows, speech_images, text_images, draft_images = [], [], [], []
+
+    # 1. Speech: transcript, the 256 px image, and the 64 px draft of the same transcript and seed
+    rows, speech_images, speech_drafts, text_images, text_drafts = [], [], [], [], []
     for i, row in enumerate(clips):
         heard = speech_pipe(row["audio"]["path"], seed=seed + i)
-        read = text_pipe(row["normalized_text"], seed=seed + i)
         rows.append({"id": row["id"], "reference": row["normalized_text"], "transcript": heard["text"]})
         speech_images.append(heard["images"][0] if heard["images"] else Image.new("RGB", (256, 256)))
-        text_images.append(read["images"][0])
-        draft_images.append(text_pipe(row["normalized_text"], seed=seed + i, height=64)["images"][0])
-
+        speech_drafts.append(text_pipe(heard["text"], seed=seed + i, height=64)["images"][0] if heard["text"]
+                             else Image.new("RGB", (64, 64)))
+        if i < 16:  # shown beside the clip in the report
+            text_images.append(text_pipe(row["normalized_text"], seed=seed + i)["images"][0])
+            text_drafts.append(text_pipe(row["normalized_text"], seed=seed + i, height=64)["images"][0])
     cer, wer = load_metric("cer"), load_metric("wer")
     refs, hyps = [r["reference"] for r in rows], [r["transcript"] for r in rows]
-    figures = {"clips": len(rows), "clips_of_unseen_classes": min(len(unseen), len(rows)), "cer": round(cer.compute(predictions=hyps, references=refs), 4),
+    figures = {"clips": len(rows), "clips_of_unseen_classes": min(len(unseen), len(rows)),
+               "cer": round(cer.compute(predictions=hyps, references=refs), 4),
                "wer": round(wer.compute(predictions=hyps, references=refs), 4)}
 
-    # attribute accuracy of both image sets against the colours each caption names
+    # 2. Text: unseen-class captions of the birds' test split that name both colours, at 64 and 256 px
+    test = load_cub(out / "birds", "test", attributes=False)
+    pairs = captions_naming(test, groups)[:report_captions]
+    captions = [test[i]["captions"][c] for i, c in pairs]
+    caption_images, caption_drafts = [], []
+    for k, caption in enumerate(captions):
+        caption_images.append(text_pipe(caption, seed=seed + k)["images"][0])
+        caption_drafts.append(text_pipe(caption, seed=seed + k, height=64)["images"][0])
+
+    # 3. The judge: attribute accuracy of every image set against the colours each caption names (CUB groups)
     judge_dir = out / "attribute_classifier"
     if (judge_dir / "config.json").is_file():
         from .metrics.attribute_classifier import AttributeClassifier
 
         judge = AttributeClassifier.from_pretrained(judge_dir)
     else:
-        train, test = load_cub(out / "birds", "train"), load_cub(out / "birds", "test")
-        values = {a: sorted(set(train[a]) | set(test[a])) for a in ("belly", "wing")}
-        judge = train_attribute_classifier(train, ["belly", "wing"], values=values, seed=seed)
+        judge = fit_judge(out / "birds", groups, seed=seed)
         judge.save_pretrained(judge_dir)
 
-    def accuracy(images):
-        pixels = torch.stack([torch.from_numpy(np.asarray(im.resize((64, 64)), np.float32)).permute(2, 0, 1)
-                              for im in images]) / 127.5 - 1
+    def accuracy(images, texts):
+        pixels = torch.stack([torch.from_numpy(np.asarray(im.convert("RGB").resize((64, 64)), np.float32))
+                              .permute(2, 0, 1) for im in images]) / 127.5 - 1
         predicted = judge.predict(pixels)
-        right = {"belly": [], "wing": []}
-        for k, r in enumerate(rows):
-            named = attributes_named(r["reference"])
-            for a in right:
-                if a in named:
-                    right[a].append(judge.config.attributes[a][int(predicted[a][k])] == named[a])
-        return {a: round(sum(v) / len(v), 4) if v else None for a, v in right.items()}
+        right = {g: [] for g in groups}
+        both = []
+        for k, text in enumerate(texts):
+            named = colours_named(text)
+            read = {g: judge.config.attributes[g][int(predicted[g][k])] for g in groups}
+            for g in groups:
+                if g in named:
+                    right[g].append(read[g] in named[g])
+            if all(g in named for g in groups):
+                both.append(all(read[g] in named[g] for g in groups))
+        result = {g.removeprefix("has_").removesuffix("_color"): round(sum(v) / len(v), 4) if v else None
+                  for g, v in right.items()}
+        result["both"] = round(sum(both) / len(both), 4) if both else None
+        result["both_interval_95"] = wilson_interval(sum(both), len(both))
+        result["captions_naming_both"] = len(both)
+        return result
 
-    figures["attribute_accuracy_from_speech"] = accuracy(speech_images)
-    figures["attribute_accuracy_from_text"] = accuracy(text_images)
-    figures["attribute_accuracy_from_text_stage1_64px"] = accuracy(draft_images)  # what Stage II starts from
+    figures["attribute_accuracy"] = {
+        "speech_64px_draft": accuracy(speech_drafts, refs), "speech_256px": accuracy(speech_images, refs),
+        "text_64px_draft": accuracy(caption_drafts, captions), "text_256px": accuracy(caption_images, captions)}
+    figures["text_captions"] = len(captions)
 
-    # the bundle's model card, now with the measured figures and sample images
+    # 4. The bundle's model card, now with the measured figures and sample images
     from .training.model_card import render_bundle_card
 
-    make_image_grid([im.resize((128, 128)) for im in (speech_images + text_images)[: 2 * min(8, len(rows))]],
-                    rows=2, cols=min(8, len(rows))).save(out / "bundle" / "samples.png")
+    shown = min(16, len(rows))
+    columns = min(8, shown)  # a row from speech above a row from text
+    make_image_grid([im.resize((128, 128)) for im in speech_images[:columns] + text_images[:columns]], rows=2,
+                    cols=columns).save(out / "bundle" / "samples.png")
     render_bundle_card(out / "bundle", speech_pipe.model, {k: json.dumps(v) if isinstance(v, dict) else v
                                                            for k, v in figures.items()}, samples="samples.png")
 
-    # report.png: per clip, the image from speech above the image from the reference text
-    grid = make_image_grid([im.resize((128, 128)) for im in speech_images + text_images + draft_images], rows=3,
-                           cols=len(rows))
+    # 5. report.png (the first clips: from speech at 256 px, from the reference text at 256 px, its 64 px draft)
+    # and report.html
+    grid = make_image_grid([im.resize((128, 128)) for im in speech_images[:shown] + text_images + text_drafts],
+                           rows=3, cols=shown)
     canvas = Image.new("RGB", (grid.width, grid.height + 20), "white")
     canvas.paste(grid, (0, 20))
     ImageDraw.Draw(canvas).text((4, 4), "rows: from speech (held-out voice, 256 px); from the reference text (256 px); "
@@ -213,10 +260,10 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
     images_dir = out / "report_images"
     images_dir.mkdir(exist_ok=True)
     table = []
-    for k, r in enumerate(rows):
+    for k, r in enumerate(rows[:shown]):
         speech_images[k].save(images_dir / f"{r['id']}_speech.png")
         text_images[k].save(images_dir / f"{r['id']}_text.png")
-        draft_images[k].save(images_dir / f"{r['id']}_draft64.png")
+        text_drafts[k].save(images_dir / f"{r['id']}_draft64.png")
         table.append(
             f"<tr><td>{html.escape(r['id'])}<br><audio controls src='speech/wavs/{html.escape(r['id'])}.wav'></audio>"
             f"</td><td>{html.escape(r['reference'])}</td><td>{html.escape(r['transcript'])}</td>"
@@ -224,12 +271,29 @@ def write_report(out: Path, report_clips: int, seed: int) -> dict:
             f"<td><img src='report_images/{r['id']}_text.png' width=160></td>"
             f"<td><img src='report_images/{r['id']}_draft64.png' width=160></td></tr>")
     figure_rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(json.dumps(v))}</td></tr>"
-                          for k, v in figures.items())
+                          for k, v in figures.items() if k != "attribute_accuracy")
+    acc = figures["attribute_accuracy"]
+
+    def cells(a):
+        return "".join(f"<td>{a[part]}</td>" for part in ("belly", "wing", "both")) + \
+            f"<td>{a['both_interval_95']}</td>"
+
+    accuracy_rows = "".join(
+        f"<tr><td>{label}</td><td>{acc[f'{source}_64px_draft']['captions_naming_both']}</td>"
+        f"{cells(acc[f'{source}_64px_draft'])}{cells(acc[f'{source}_256px'])}</tr>"
+        for source, label in (("speech", "speech (held-out voice)"), ("text", "text (test captions)")))
     (out / "report.html").write_text(f"""<!doctype html><meta charset="utf-8"><title>s2i_hf demo report</title>
 <style>body{{font-family:sans-serif;margin:2em}}td{{border-bottom:1px solid #ddd;padding:4px;vertical-align:top}}</style>
 <h1>s2i_hf demo: speech to image</h1>
 <p>Spoken captions of bird classes never seen in training, by a voice never heard in training, through
-<code>pipeline("speech-to-image", model="bundle")</code>; beside each, the image drawn from the reference text.</p>
+<code>pipeline("speech-to-image", model="bundle")</code>, and captions of the same unseen classes as text.</p>
+<h2>Colours right: 64 px drafts and 256 px images, side by side</h2>
+<p>Share of images whose belly and wing colours, as the attribute classifier reads them, are those the caption
+names (CUB groups has_belly_color, has_wing_color), with the 95 % interval of "both".</p>
+<table><tr><th></th><th></th><th colspan=4>64 px (Stage I draft)</th><th colspan=4>256 px (Stage II)</th></tr>
+<tr><th>from</th><th>captions naming both</th><th>belly</th><th>wing</th><th>both</th><th>95 %</th><th>belly</th>
+<th>wing</th><th>both</th><th>95 %</th></tr>
+{accuracy_rows}</table>
 <h2>Figures</h2><table>{figure_rows}</table>
 <h2>Clips</h2><table><tr><th>clip</th><th>reference</th><th>transcript</th><th>from speech</th><th>from text</th><th>Stage-I draft (64 px)</th></tr>
 {''.join(table)}</table>

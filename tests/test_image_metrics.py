@@ -7,9 +7,16 @@ import pytest
 import torch
 from recipe_helpers import run_recipe
 
+import numpy as np
+
+from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.cub import load_cub
+from s2i_hf.data.cub_attributes import CUBAttributes
+from s2i_hf.data.synthetic import domain
 from s2i_hf.metrics.attribute_classifier import AttributeClassifier, real_images, train_attribute_classifier
-from s2i_hf.metrics.bird_quality import _train_class_rate, captions_naming
+from s2i_hf.metrics.bird_quality import _train_class_rate, captions_naming, train_combinations, wilson_interval
+
+GROUPS = ["has_belly_color", "has_wing_color"]
 from s2i_hf.metrics.image_metrics import frechet_distance, inception_score
 from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator
 
@@ -30,18 +37,22 @@ def test_inception_score_is_the_number_of_classes_used_evenly_and_one_for_a_sing
     assert inception_score(torch.tensor([[1.0, 0.0]]).repeat(8, 1), splits=2)[0] == pytest.approx(1.0)
 
 
-def test_attribute_classifier_learns_colours_and_round_trips(bird_corpus, tmp_path):
+def test_attribute_classifier_learns_cub_colour_groups_and_round_trips(bird_corpus, tmp_path):
     train = load_cub(bird_corpus, "train")
-    classifier = train_attribute_classifier(train, ["belly", "wing"], epochs=25, batch_size=8, lr=3e-3)
+    values, targets = CUBAttributes.from_folder(bird_corpus).group_targets(
+        np.asarray(train["attribute_present"]), np.asarray(train["attribute_certainty"]), GROUPS)
+    classifier = train_attribute_classifier(train, values, targets, epochs=25, batch_size=8, lr=3e-3)
     images = real_images(train)
     assert images.shape == (len(train), 3, 64, 64)
     predicted = classifier.predict(images)
-    values = classifier.config.attributes
-    for name in ("belly", "wing"):
-        truth = torch.tensor([values[name].index(v) for v in train[name]])
-        assert (predicted[name] == truth).float().mean() >= 0.8, name
+    assert classifier.config.attributes == values and len(values["has_belly_color"]) == 15
+    drawn = [[domain.CUB_COLOUR[c] for c in domain.class_colours(cid)] for cid in train["class_id"]]
+    for k, group in enumerate(GROUPS):  # judged against what was drawn, not the noisy labels it learnt from
+        read = [values[group][i] for i in predicted[group].tolist()]
+        assert np.mean([r == d[k] for r, d in zip(read, drawn)]) >= 0.8, group
     assert predicted["features"].shape == (len(train), 128 * 16)
-    assert classifier.predict(torch.nn.functional.interpolate(images, size=256))["belly"].shape == (len(train),)
+    assert classifier.predict(torch.nn.functional.interpolate(images, size=256))["has_belly_color"].shape == \
+        (len(train),)
     classifier.save_pretrained(tmp_path)
     again = AttributeClassifier.from_pretrained(tmp_path)
     torch.testing.assert_close(again.predict(images[:4])["features"], classifier.predict(images[:4])["features"])
@@ -49,11 +60,23 @@ def test_attribute_classifier_learns_colours_and_round_trips(bird_corpus, tmp_pa
 
 def test_every_scored_caption_names_belly_and_wing(bird_corpus):
     test = load_cub(bird_corpus, "test")
-    pairs = captions_naming(test, ["belly", "wing"])
+    pairs = captions_naming(test, GROUPS)
     assert len(pairs) == len(test)  # ten captions, each naming both with probability 1/2: all but certain
     for i, c in pairs:
-        caption = test[i]["captions"][c]
-        assert test[i]["belly"] in caption and test[i]["wing"] in caption
+        belly, wing = (domain.CUB_COLOUR[x] for x in domain.class_colours(test[i]["class_id"]))
+        assert colours_named(test[i]["captions"][c]) == {**colours_named(test[i]["captions"][c]),
+                                                         "has_belly_color": [belly], "has_wing_color": [wing]}
+
+
+def test_training_combinations_are_the_classes_majority_colours(bird_corpus):
+    train = load_cub(bird_corpus, "train")
+    expected = {tuple(domain.CUB_COLOUR[c] for c in domain.class_colours(cid)) for cid in train["class_id"]}
+    assert train_combinations(bird_corpus, train, GROUPS) == expected
+
+
+def test_wilson_interval_brackets_the_proportion():
+    assert wilson_interval(32, 64) == [0.3809, 0.6191]
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
 
 
 def test_evaluate_stackgan_prints_accuracies_and_distances(bird_corpus, tmp_path):
@@ -64,14 +87,41 @@ def test_evaluate_stackgan_prints_accuracies_and_distances(bird_corpus, tmp_path
                        bird_corpus, "--classifier", tmp_path / "judge", "--max_images", "8"])
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["num_images"] == 8 and result["stage"] == 1
+    keys = {"has_belly_color_accuracy", "has_wing_color_accuracy", "all_accuracy", "all_accuracy_interval"}
     for group in ("generated", "real", "shuffled_captions"):
-        assert set(result[group]) == {"belly_accuracy", "wing_accuracy", "all_accuracy"}
-        assert all(0.0 <= v <= 1.0 for v in result[group].values())
+        assert set(result[group]) == keys
+        assert all(0.0 <= result[group][k] <= 1.0 for k in keys - {"all_accuracy_interval"})
+    assert result["real"]["has_belly_color_accuracy"] >= 0.75  # the judge reads real unseen-class birds
     assert result["fid_attribute_classifier"] > 0 and result["inception_score"] is None
-    assert set(result["train_classes_generated"]) == {"belly_accuracy", "wing_accuracy", "all_accuracy"}
+    assert set(result["train_classes_generated"]) == keys
     assert set(result["train_class_rate"]) == {"generated", "real"}
     assert all(0.0 <= v <= 1.0 for v in result["train_class_rate"].values())
     assert (tmp_path / "judge" / "model.safetensors").is_file() and (tmp_path / "g" / "evaluation_samples.png").is_file()
+
+
+def test_evaluate_stackgan_on_a_folder_without_attribute_files(bird_corpus, tmp_path):
+    import shutil
+
+    bare = tmp_path / "bare"
+    shutil.copytree(bird_corpus, bare)
+    (bare / "attributes.txt").unlink()
+    shutil.rmtree(bare / "CUB_200_2011" / "attributes")
+    torch.manual_seed(0)
+    StackGANStage1Generator(StackGANConfig(condition_dim=8, noise_dim=10, generator_width=16)).save_pretrained(
+        tmp_path / "g")
+    done = run_recipe([sys.executable, "recipes/evaluate_stackgan.py", "--model", tmp_path / "g", "--dataset_dir",
+                       bare, "--max_images", "8"])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "no CUB attribute files" in result["attribute_note"] and result["inception_score"] is None
+    # with a judge trained on a folder that has them, the bare folder is scored in full
+    train = load_cub(bird_corpus, "train")
+    values, targets = CUBAttributes.from_folder(bird_corpus).group_targets(
+        np.asarray(train["attribute_present"]), np.asarray(train["attribute_certainty"]), GROUPS)
+    train_attribute_classifier(train, values, targets, epochs=1).save_pretrained(tmp_path / "judge")
+    done = run_recipe([sys.executable, "recipes/evaluate_stackgan.py", "--model", tmp_path / "g", "--dataset_dir",
+                       bare, "--classifier", tmp_path / "judge", "--max_images", "8"])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["num_images"] == 8 and result["fid_attribute_classifier"] > 0 and "train_class_rate" not in result
 
 
 def test_train_class_rate_counts_images_read_as_a_training_combination():

@@ -167,7 +167,11 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
                  "bundle/samples.png"):
         assert (out / path).is_file(), path
     report = (out / "report.html").read_text()
-    assert "never heard in training" in report and "attribute_accuracy_from_speech" in report
+    assert "never heard in training" in report and "64 px drafts and 256 px images, side by side" in report
+    accuracy = figures["attribute_accuracy"]
+    assert set(accuracy) == {"speech_64px_draft", "speech_256px", "text_64px_draft", "text_256px"}
+    assert accuracy["text_256px"]["captions_naming_both"] == figures["text_captions"] >= 1
+    assert figures["cpu"]["cores"] >= 1 and "native_bf16" in figures["cpu"]
     card = (out / "bundle" / "README.md").read_text()
     assert "samples.png" in card and "| cer |" in card
     again = run_recipe(cmd)  # rerun: every step is found complete, only the report is redone

@@ -1,23 +1,35 @@
 """The StackGAN recipe's parts: training samples, wrong pairs, losses, NaN detection, the checkpoint helpers."""
 
+import numpy as np
 import pytest
 import torch
 
 from s2i_hf.data.cub import load_cub
+from s2i_hf.data.cub_attributes import CUBAttributes
+from s2i_hf.data.synthetic import domain
 from s2i_hf.models.stackgan.modeling_stackgan import StackGANDiscriminatorOutput
 from s2i_hf.training import checkpoints
 from s2i_hf.training.stackgan import (
-    IGNORE_INDEX,
     StackGANLoss,
     StackGANTrainingData,
+    caption_targets,
     check_finite,
-    halving_schedule,
     complementary_pair_index,
+    draft_consistency_loss,
+    halving_schedule,
     kl_loss,
-    merge_attribute_labels,
+    merge_attribute_targets,
+    named_groups,
     training_step,
     wrong_pair_index,
 )
+
+_ = torch.zeros  # a block of zeros: no target for that group
+
+
+def targets(*rows):
+    """Soft-target rows from per-group lists of weights, e.g. ([1, 0], [0, 0, 0])."""
+    return torch.tensor([[v for block in row for v in block] for row in rows], dtype=torch.float32)
 
 
 def test_wrong_pairs_always_come_from_another_class_when_there_is_one():
@@ -43,45 +55,70 @@ def test_losses_equal_the_reference_formulas():
     torch.testing.assert_close(g["loss"], ln2 + 2.0 * 0.5)
 
 
-def test_attribute_loss_ignores_attributes_the_caption_does_not_name():
+def test_attribute_loss_is_soft_and_ignores_groups_without_a_target():
     loss = StackGANLoss(attribute_sizes=[2, 3])
     logits = torch.tensor([[10.0, -10.0, 0.0, 0.0, 0.0]])
     out = StackGANDiscriminatorOutput(logits=torch.zeros(1), attribute_logits=logits)
-    named = loss.generator(out, torch.zeros(1, 2), torch.zeros(1, 2), torch.tensor([[0, IGNORE_INDEX]]))
+    named = loss.generator(out, torch.zeros(1, 2), torch.zeros(1, 2), targets(([1, 0], [0, 0, 0])))
     torch.testing.assert_close(named["g_attributes"], torch.tensor(0.0), atol=1e-4, rtol=0)
-    both = loss.generator(out, torch.zeros(1, 2), torch.zeros(1, 2), torch.tensor([[0, 1]]))
+    both = loss.generator(out, torch.zeros(1, 2), torch.zeros(1, 2), targets(([1, 0], [0, 1, 0])))
     torch.testing.assert_close(both["g_attributes"], torch.log(torch.tensor(3.0)) / 2, atol=1e-4, rtol=0)
+    # two colours marked (certainty 1 and 0.5): the target is 2/3, 1/3 of the group; uniform logits cost log 3
+    two = loss.generator(out, torch.zeros(1, 2), torch.zeros(1, 2), targets(([0, 0], [1, 0.5, 0])))
+    torch.testing.assert_close(two["g_attributes"], torch.log(torch.tensor(3.0)), atol=1e-4, rtol=0)
 
 
 def test_interpolated_captions_ask_for_what_either_names_unless_they_disagree():
-    first = torch.tensor([[3, IGNORE_INDEX], [3, 5], [IGNORE_INDEX, IGNORE_INDEX], [2, 4]])
-    second = torch.tensor([[IGNORE_INDEX, 7], [4, 5], [IGNORE_INDEX, 1], [2, 6]])
-    assert merge_attribute_labels(first, second).tolist() == [[3, 7], [IGNORE_INDEX, 5], [IGNORE_INDEX, 1],
-                                                              [2, IGNORE_INDEX]]
+    first = targets(([1, 0], [0, 0, 0]), ([1, 0], [0, 1, 0]), ([0, 0], [0, 0, 0]), ([0, 1], [1, 0, 0]))
+    second = targets(([0, 0], [0, 0, 1]), ([0, 1], [0, 1, 0]), ([0, 0], [1, 0, 0]), ([0, 1], [0, 1, 0]))
+    expected = targets(([1, 0], [0, 0, 1]), ([0, 0], [0, 1, 0]), ([0, 0], [1, 0, 0]), ([0, 1], [0, 0, 0]))
+    assert torch.equal(merge_attribute_targets(first, second, [2, 3]), expected)
     loss = StackGANLoss(attribute_sizes=[2, 3], interpolation_weight=0.5)
     out = StackGANDiscriminatorOutput(logits=torch.zeros(1), attribute_logits=torch.tensor([[10.0, -10.0, 0, 0, 0]]))
-    term = loss.interpolated(out, torch.tensor([[0, IGNORE_INDEX]]))
+    term = loss.interpolated(out, targets(([1, 0], [0, 0, 0])))
     # 0.5 x (log 2 for "looks real" at logit 0 + about 0 for the belly it got right)
     torch.testing.assert_close(term["loss"], 0.5 * torch.log(torch.tensor(2.0)), atol=1e-4, rtol=0)
 
 
 def test_complementary_partners_name_what_the_caption_does_not_and_are_of_another_class():
     classes = torch.tensor([0, 1, 2, 3, 0, 5])
-    labels = torch.tensor([[1, IGNORE_INDEX], [IGNORE_INDEX, 2], [3, 4], [IGNORE_INDEX, 5], [IGNORE_INDEX, 6],
-                           [7, IGNORE_INDEX]])
+    rows = targets(([1, 0], [0, 0]), ([0, 0], [0, 1]), ([1, 0], [0, 1]), ([0, 0], [1, 0]), ([0, 0], [1, 0]),
+                   ([0, 1], [0, 0]))
+    named = named_groups(rows, [2, 2])
+    assert named.tolist() == [[True, False], [False, True], [True, True], [False, True], [False, True],
+                              [True, False]]
     # 0 (belly only) -> 1 (wing only, next); 1 -> 5 (belly only, nearer after it than 0); 2 (both) -> 3 (next
     # that names anything else); 4 (wing only, class 0) -> 5, not 0 of its own class; 5 -> 1 (0 names no wing)
-    assert complementary_pair_index(classes, labels).tolist() == [1, 5, 3, 5, 5, 1]
+    assert complementary_pair_index(classes, named).tolist() == [1, 5, 3, 5, 5, 1]
+
+
+def test_draft_consistency_compares_the_averaged_image_with_the_draft():
+    draft = torch.rand(2, 3, 64, 64) * 2 - 1
+    sharp = draft.repeat_interleave(4, -1).repeat_interleave(4, -2)
+    checker = (torch.arange(256)[:, None] + torch.arange(256)[None, :]) % 2 * 0.2 - 0.1  # averages to zero
+    assert draft_consistency_loss(sharp + checker, draft) < 1e-6  # added detail is free
+    assert draft_consistency_loss(sharp + 0.5, draft) == pytest.approx(0.5, abs=1e-5)  # a shifted colour is not
+    loss = StackGANLoss(draft_consistency_weight=3.0)
+    out = StackGANDiscriminatorOutput(logits=torch.zeros(2))
+    g = loss.generator(out, torch.zeros(2, 2), torch.zeros(2, 2), None, sharp + 0.5, draft)
+    torch.testing.assert_close(g["loss"], torch.log(torch.tensor(2.0)) + 3.0 * 0.5, atol=1e-4, rtol=0)
+
+
+def test_caption_targets_mark_the_colours_each_caption_names():
+    values = {"has_belly_color": ["blue", "grey", "red"], "has_wing_color": ["blue", "grey", "red"]}
+    rows = caption_targets(["a gray belly and wings that are red.", "a red-bellied bird.", "a long beak."], values)
+    assert rows.tolist() == [[0, 1, 0, 0, 0, 1], [0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
 
 
 def test_a_training_step_with_interpolation_trains_the_generator_on_mixed_captions():
     from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Discriminator, StackGANStage1Generator
 
     config = StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16,
-                            discriminator_width=4, auxiliary_attributes={"belly": ["a", "b"], "wing": ["a", "b"]})
+                            discriminator_width=4,
+                            auxiliary_attributes={"has_belly_color": ["a", "b"], "has_wing_color": ["a", "b"]})
     batch = {"pixel_values": torch.rand(4, 3, 64, 64) * 2 - 1, "text_embeds": torch.randn(4, 32),
-             "class_id": torch.tensor([0, 1, 2, 3]), "attribute_labels": torch.tensor([[0, 1]] * 4),
-             "caption_attribute_labels": torch.tensor([[0, IGNORE_INDEX]] * 4)}
+             "class_id": torch.tensor([0, 1, 2, 3]), "attribute_targets": targets(*[([1, 0], [0, 1])] * 4),
+             "caption_attribute_targets": targets(*[([1, 0], [0, 0])] * 4)}
     logs = {}
     for weight in (0.0, 1.0):
         torch.manual_seed(0)
@@ -106,24 +143,31 @@ def test_learning_rate_halves_on_schedule():
     assert [schedule(s) for s in (0, 9, 10, 25, 30)] == [1.0, 1.0, 0.5, 0.25, 0.125]
 
 
-def test_training_samples_are_repeatable_per_epoch_and_carry_caption_attributes(bird_corpus):
+def test_training_samples_are_repeatable_per_epoch_and_carry_cub_attribute_targets(bird_corpus):
     train = load_cub(bird_corpus, "train")
-    values = {"belly": sorted(set(train["belly"])), "wing": sorted(set(train["wing"]))}
-    data = StackGANTrainingData(train, 64, seed=3, captions_per_sample=2, attributes=values)
+    groups = ["has_belly_color", "has_wing_color"]
+    values, real = CUBAttributes.from_folder(bird_corpus).group_targets(
+        np.asarray(train["attribute_present"]), np.asarray(train["attribute_certainty"]), groups)
+    assert values["has_belly_color"][5] == "grey" and len(values["has_wing_color"]) == 15  # CUB's 15 colours
+    data = StackGANTrainingData(train, 64, seed=3, captions_per_sample=2, attribute_values=values,
+                                real_attribute_targets=real)
     first = data[5]
     assert first["pixel_values"].shape == (3, 64, 64) and first["text_embeds"].shape == (1024,)
     assert -1.0 <= first["pixel_values"].min() and first["pixel_values"].max() <= 1.0
     assert torch.equal(data[5]["pixel_values"], first["pixel_values"])  # same (seed, epoch, index): same sample
-    truth = [values["belly"].index(train[5]["belly"]), values["wing"].index(train[5]["wing"])]
-    assert first["attribute_labels"].tolist() == truth
-    assert all(c in (t, IGNORE_INDEX) for c, t in zip(first["caption_attribute_labels"].tolist(), truth))
-    # captions always name belly or wing, so at least one target survives
-    assert (first["caption_attribute_labels"] != IGNORE_INDEX).any()
+    torch.testing.assert_close(first["attribute_targets"], torch.from_numpy(real[5]))
+    # what the captions ask for is what was drawn (the synthetic captions are true), each in its group's block
+    caption = first["caption_attribute_targets"]
+    assert caption.shape == (30,) and caption.sum() >= 1  # captions always name belly or wing
+    drawn = [domain.CUB_COLOUR[c] for c in domain.class_colours(train[5]["class_id"])]
+    for k, block in enumerate((slice(0, 15), slice(15, 30))):
+        if caption[block].sum():
+            assert caption[block].sum() == 1 and values[groups[k]][int(caption[block].argmax())] == drawn[k]
     data.set_epoch(1)
     assert not torch.equal(data[5]["text_embeds"], first["text_embeds"]) or not torch.equal(
         data[5]["pixel_values"], first["pixel_values"])
-    with pytest.raises(ValueError, match="crown_colour"):
-        StackGANTrainingData(train, 64, attributes={"crown_colour": ["a", "b"]}, preload=False)
+    with pytest.raises(ValueError, match="real_attribute_targets"):
+        StackGANTrainingData(train, 64, attribute_values=values, preload=False)
 
 
 def test_only_complete_checkpoints_are_resumed(tmp_path):

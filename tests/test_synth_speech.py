@@ -6,6 +6,7 @@ import sys
 
 import soundfile as sf
 
+from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.synthetic import domain
 from s2i_hf.data.synthetic.speech import SAMPLING_RATE, VOICES, synthesize_speech_corpus
 
@@ -34,9 +35,9 @@ def test_voice_and_class_of_every_clip_are_recorded(speech_corpus):
     assert [r["id"] for r in extra] == list(texts)
     assert sorted({r["voice"] for r in extra}) == sorted(VOICES)
     for r in extra:
-        belly, wing = domain.class_colours(int(r["class_id"]))
-        named = domain.attributes_named(texts[r["id"]])
-        assert named.get("belly", belly) == belly and named.get("wing", wing) == wing
+        belly, wing = (domain.CUB_COLOUR[c] for c in domain.class_colours(int(r["class_id"])))
+        named = colours_named(texts[r["id"]])
+        assert named.get("has_belly_color", [belly]) == [belly] and named.get("has_wing_color", [wing]) == [wing]
         assert 140 <= int(r["rate"]) <= 200 and 30 <= int(r["pitch"]) <= 70
 
 

@@ -2,6 +2,7 @@ import random
 
 import numpy as np
 
+from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.synthetic import domain
 from s2i_hf.data.synthetic.caption_embedding import EMBEDDING_DIM, embed_caption, embed_captions
 
@@ -27,10 +28,11 @@ def test_captions_state_only_true_attributes_and_always_belly_or_wing():
         bird = domain.sample_bird(rng)
         text = domain.caption(bird, rng)
         assert text == text.lower() and text.endswith(".")
-        named = domain.attributes_named(text)
-        assert "belly" in named or "wing" in named, text
-        for attribute, value in named.items():
-            assert getattr(bird, attribute) == value, text
+        named = colours_named(text)
+        assert "has_belly_color" in named or "has_wing_color" in named, text
+        drawn = domain.cub_colours(bird)
+        for group, colours in named.items():
+            assert colours == [drawn[group]], text
         assert " a orange" not in text and " a a" not in text
 
 

@@ -6,13 +6,19 @@
 
 Columns: `image_id` (CUB id), `filename` ("001.Class/Name_0001_1"), `image` (`Image(decode=False)`: {"path"}),
 `bbox` ([x, y, width, height], CUB pixels), `class_id`, `embeddings` (n_captions x dim float32, the
-char-CNN-RNN rows of the pickle), `captions` (text_c10, one per embedding), and for synthetic corpora the drawn
-attributes (`size`, `belly`, `wing`, `crown`, `beak_length`, `beak_colour`, `background`).
+char-CNN-RNN rows of the pickle), `captions` (text_c10, one per embedding).
+
+Where the folder has CUB's attribute files (`attributes.txt` beside CUB_200_2011/ and
+`CUB_200_2011/attributes/image_attribute_labels.txt`; see `s2i_hf.data.cub_attributes`), also:
+`attribute_present` and `attribute_certainty` (312 values each, in attributes.txt order: 0/1, and 1 not visible,
+2 guessing, 3 probably, 4 definitely), and one column per attribute group named as CUB names it
+(`has_belly_color`, `has_wing_color`, `has_size`, ...) listing the values marked present for the image (none, one
+or several: the labels are crowd-sourced). `CUBAttributes.from_folder(path).group_targets(...)` turns the two
+312-long columns into certainty-weighted soft targets per group.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
@@ -22,13 +28,11 @@ import datasets
 import numpy as np
 from PIL import Image
 
+from .cub_attributes import CUBAttributes, has_attribute_files
 from .errors import DataFormatError
 from .safe_pickle import safe_load
 
 logger = logging.getLogger(__name__)
-
-ATTRIBUTE_NAMES = ("size", "belly", "wing", "crown", "beak_length", "beak_colour", "background")
-
 
 def _read_index(path: Path) -> dict[str, list[str]]:
     """`<id> <fields...>` lines of a CUB text file, keyed by id, with errors naming the line."""
@@ -82,11 +86,14 @@ def load_cub(
     split: str = "train",
     on_error: str = "raise",
     embedding_file: str = "char-CNN-RNN-embeddings.pickle",
+    attributes: bool | None = None,
 ) -> datasets.Dataset:
     """Read one split ("train" or "test") of a StackGAN birds folder; see the module docstring.
 
     on_error: "raise" stops at the first listed image that is missing or lacks captions or a box, naming it;
     "skip" leaves such images out and logs how many.
+    attributes: None reads CUB's attribute files where they exist; True requires them (an error names the missing
+    file); False leaves them out.
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
@@ -96,10 +103,9 @@ def load_cub(
         raise DataFormatError(f"{root}: no CUB_200_2011 folder (point --dataset_dir at StackGAN's data/birds)")
     names, embeddings, class_info = _load_split_pickles(root, split, embedding_file)
     boxes = read_bounding_boxes(cub_dir)
-    attributes = {}
-    if (root / "synthetic_attributes.jsonl").is_file():
-        with open(root / "synthetic_attributes.jsonl", encoding="utf-8") as f:
-            attributes = {row["filename"]: row for row in map(json.loads, f)}
+    labels = None
+    if attributes or (attributes is None and has_attribute_files(root)):
+        labels = CUBAttributes.from_folder(root)
 
     rows, problems = [], []
     for index, (name, emb, cid) in enumerate(zip(names, embeddings, class_info)):
@@ -125,8 +131,6 @@ def load_cub(
         *bbox, image_id = boxes[name]
         row = {"image_id": image_id, "filename": name, "image": {"path": str(image_path), "bytes": None},
                "bbox": bbox, "class_id": cid, "embeddings": emb, "captions": captions[: len(emb)]}
-        if attributes:
-            row.update({k: attributes[name][k] for k in ATTRIBUTE_NAMES})
         rows.append(row)
     if problems:
         logger.warning("skipped %d of %d images of %s/%s; first: %s", len(problems), len(names), root, split,
@@ -144,9 +148,18 @@ def load_cub(
         "embeddings": datasets.Array2D((n_captions, dim), "float32"),
         "captions": datasets.Sequence(datasets.Value("string")),
     }
-    if attributes:
-        features.update({k: datasets.Value("string") for k in ATTRIBUTE_NAMES})
     columns = {k: [r[k] for r in rows] for k in features}
+    if labels is not None:
+        at = labels.rows_of([r["image_id"] for r in rows])
+        present, certainty = labels.present[at], labels.certainty[at]
+        n = len(labels.names)
+        features["attribute_present"] = datasets.Sequence(datasets.Value("uint8"), length=n)
+        features["attribute_certainty"] = datasets.Sequence(datasets.Value("uint8"), length=n)
+        columns["attribute_present"], columns["attribute_certainty"] = present, certainty
+        for group, values in labels.groups.items():
+            index = [labels.names.index(f"{group}::{v}") for v in values]
+            features[group] = datasets.Sequence(datasets.Value("string"))
+            columns[group] = [[values[k] for k in np.flatnonzero(row)] for row in present[:, index]]
     dataset = datasets.Dataset.from_dict(columns, features=datasets.Features(features))
     # Cast after building: Image.encode_example is not needed for a path and some versions import extras for it.
     return dataset.cast_column("image", datasets.Image(decode=False))

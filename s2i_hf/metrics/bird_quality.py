@@ -1,35 +1,85 @@
-"""How well generated synthetic birds follow their captions, judged by the attribute classifier.
+"""How well generated birds follow their captions, judged by the attribute classifier.
 
-For each test image (an unseen class) the first of its captions that names both belly and wing colour is embedded,
-one image is generated from it, and the classifier's reading is compared with the colours the caption asks for.
-The same classifier on the real test images gives the ceiling; captions shuffled across images give chance.
+For each test image (an unseen class) the first of its captions that names a colour for every judged CUB group
+(belly and wing by default) is embedded, one image is generated from it, and the classifier's reading is right
+when it is a colour the caption names for that group. The same classifier on the real test images gives the
+ceiling; captions shuffled across images give chance.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 
-from ..data.synthetic.domain import attributes_named
-from .attribute_classifier import AttributeClassifier, real_images
+from ..data.caption_attributes import colours_named
+from ..data.cub import load_cub
+from ..data.cub_attributes import CUBAttributes
+from .attribute_classifier import AttributeClassifier, real_images, train_attribute_classifier
 from .image_metrics import frechet_distance, inception_score
 
 
-def captions_naming(split, attributes: list[str]) -> list[tuple[int, int]]:
-    """(image index, caption index) of the first caption of each image that names every one of `attributes`."""
+def captions_naming(split, groups: list[str]) -> list[tuple[int, int]]:
+    """(image index, caption index) of the first caption of each image that names a colour for every group."""
     chosen = []
     for i, captions in enumerate(split["captions"]):
         for c, caption in enumerate(captions):
-            if all(a in attributes_named(caption) for a in attributes):
+            if all(g in colours_named(caption) for g in groups):
                 chosen.append((i, c))
                 break
     return chosen
 
 
-def _accuracy(predicted: dict, wanted: dict, attributes: list[str]) -> dict:
-    right = {a: predicted[a] == wanted[a] for a in attributes}
-    result = {f"{a}_accuracy": float(right[a].float().mean()) for a in attributes}
-    result["all_accuracy"] = float(torch.stack(list(right.values())).all(0).float().mean())
+def wilson_interval(successes: float, n: int, z: float = 1.96) -> list[float]:
+    """95 % Wilson score interval of a proportion."""
+    if n == 0:
+        return [0.0, 1.0]
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
+
+
+def accuracy_against_captions(predicted: dict, wanted: list[dict], groups: list[str], values: dict) -> dict:
+    """Per group the share of images whose predicted colour is one the caption names for it (over the captions
+    that name the group), and `all_accuracy` over captions naming every group, with its 95 % interval."""
+    result, every = {}, []
+    for k, named in enumerate(wanted):
+        if all(g in named for g in groups):
+            every.append(all(values[g][int(predicted[g][k])] in named[g] for g in groups))
+    for g in groups:
+        right = [values[g][int(predicted[g][k])] in named[g] for k, named in enumerate(wanted) if g in named]
+        result[f"{g}_accuracy"] = sum(right) / len(right) if right else None
+    result["all_accuracy"] = sum(every) / len(every) if every else None
+    result["all_accuracy_interval"] = wilson_interval(sum(every), len(every))
     return result
+
+
+def fit_judge(dataset_dir, groups: list[str], seed: int = 0) -> AttributeClassifier:
+    """Train the attribute classifier on the real train images of a CUB folder, labelled by its attribute files."""
+    train = load_cub(dataset_dir, "train", attributes=True)
+    values, targets = CUBAttributes.from_folder(dataset_dir).group_targets(
+        np.asarray(train["attribute_present"]), np.asarray(train["attribute_certainty"]), groups)
+    return train_attribute_classifier(train, values, targets, seed=seed)
+
+
+def train_combinations(dataset_dir, train, groups: list[str]) -> set[tuple]:
+    """The colour combinations of the training classes: per class, each group's most often marked value (the
+    class-level majority vote that denoises CUB's crowd labels)."""
+    values, targets = CUBAttributes.from_folder(dataset_dir).group_targets(
+        np.asarray(train["attribute_present"]), np.asarray(train["attribute_certainty"]), groups)
+    class_ids = np.asarray(train["class_id"])
+    combos = set()
+    for cid in np.unique(class_ids):
+        summed = targets[class_ids == cid].sum(0)
+        offset, combo = 0, []
+        for g in groups:
+            block = summed[offset:offset + len(values[g])]
+            combo.append(values[g][int(block.argmax())])
+            offset += len(values[g])
+        combos.add(tuple(combo))
+    return combos
 
 
 @torch.no_grad()
@@ -45,10 +95,10 @@ def generate(generator, text_embeds: torch.Tensor, seed: int = 0, batch_size: in
     return torch.cat(images)
 
 
-def _train_class_rate(predicted: dict, values: dict, attributes: list[str], train_classes: set[tuple]) -> float:
-    """Share of images whose combination of attribute values, as the classifier reads it, is a training class."""
-    read = zip(*(predicted[a].tolist() for a in attributes))
-    combinations = [tuple(values[a][i] for a, i in zip(attributes, row)) for row in read]
+def _train_class_rate(predicted: dict, values: dict, groups: list[str], train_classes: set[tuple]) -> float:
+    """Share of images whose combination of colours, as the classifier reads it, is a training class's."""
+    read = zip(*(predicted[g].tolist() for g in groups))
+    combinations = [tuple(values[g][i] for g, i in zip(groups, row)) for row in read]
     return sum(c in train_classes for c in combinations) / len(combinations)
 
 
@@ -60,18 +110,14 @@ def score_generator(generator, test_split, classifier: AttributeClassifier, seed
     `train_classes`, the attribute combinations of the training classes: also report how often the generated
     and the real images show one of them although the caption asks for an unseen one (a generator that falls back
     on the classes it was trained on, instead of composing the colours it is asked for)."""
-    attributes = list(classifier.config.attributes)
-    pairs = captions_naming(test_split, attributes)[:max_images]
+    groups = list(classifier.config.attributes)
+    pairs = captions_naming(test_split, groups)[:max_images]
     if len(pairs) < 2:
-        raise ValueError(f"only {len(pairs)} test captions name all of {attributes}; need at least 2")
+        raise ValueError(f"only {len(pairs)} test captions name a colour for each of {groups}; need at least 2")
     images_idx = [i for i, _ in pairs]
-    embeddings = torch.tensor([test_split[i]["embeddings"][c] for i, c in pairs])
+    embeddings = torch.from_numpy(np.stack([test_split[i]["embeddings"][c] for i, c in pairs]).astype(np.float32))
     values = classifier.config.attributes
-    def index(attribute, value):  # a value the classifier never learnt counts as wrong
-        return values[attribute].index(value) if value in values[attribute] else -1
-
-    wanted = {a: torch.tensor([index(a, attributes_named(test_split[i]["captions"][c])[a]) for i, c in pairs])
-              for a in attributes}
+    wanted = [colours_named(test_split[i]["captions"][c]) for i, c in pairs]
     real = real_images(test_split.select(images_idx))
     real_pred = classifier.predict(real)
     fake = generate(generator, embeddings, seed)
@@ -81,14 +127,14 @@ def score_generator(generator, test_split, classifier: AttributeClassifier, seed
     train_class_rate = {}
     if train_classes is not None:
         train_class_rate = {
-            "train_class_rate": {"generated": _train_class_rate(fake_pred, values, attributes, train_classes),
-                                 "real": _train_class_rate(real_pred, values, attributes, train_classes)}}
-    joint = lambda p: (p[f"{attributes[0]}_probabilities"][:, :, None] * p[f"{attributes[-1]}_probabilities"][:, None, :]).flatten(1)  # noqa: E731
+            "train_class_rate": {"generated": _train_class_rate(fake_pred, values, groups, train_classes),
+                                 "real": _train_class_rate(real_pred, values, groups, train_classes)}}
+    joint = lambda p: (p[f"{groups[0]}_probabilities"][:, :, None] * p[f"{groups[-1]}_probabilities"][:, None, :]).flatten(1)  # noqa: E731
     return {
         "num_images": len(pairs),
-        "generated": _accuracy(fake_pred, wanted, attributes),
-        "real": _accuracy(real_pred, wanted, attributes),
-        "shuffled_captions": _accuracy(shuffled_pred, wanted, attributes),
+        "generated": accuracy_against_captions(fake_pred, wanted, groups, values),
+        "real": accuracy_against_captions(real_pred, wanted, groups, values),
+        "shuffled_captions": accuracy_against_captions(shuffled_pred, wanted, groups, values),
         "fid_attribute_classifier": frechet_distance(real_pred["features"], fake_pred["features"]),
         "attribute_score_generated": inception_score(joint(fake_pred), splits=min(10, len(pairs) // 2))[0],
         "attribute_score_real": inception_score(joint(real_pred), splits=min(10, len(pairs) // 2))[0],

@@ -4,11 +4,16 @@ The losses are the reference's (hanzhanggit/StackGAN-Pytorch `code/miscc/utils.p
 - discriminator, Stage I: real + (fake + wrong) / 2; Stage II: (real + real_uncond) / 2 + (fake + wrong +
   fake_uncond) / 3, where "wrong" pairs real images with the caption of an image of another class;
 - generator: fake judged real (+ the unconditional term in Stage II) + kl_weight * KL(N(mu, sigma) || N(0, I)).
-Two options are not in the reference: with `config.auxiliary_attributes` the discriminator also classifies the
-real image's attributes, and the generator is asked to make the attributes its caption names recognisable (AC-GAN);
-with `interpolation_weight` the generator also learns from the mean of two captions' embeddings (GAN-INT, Reed et
-al. 2016, the paper of the char-CNN-RNN embeddings), asked for the attributes either caption names, optionally
-pairing captions that name complementary attributes.
+Options not in the reference: with `config.auxiliary_attributes` (CUB attribute groups such as
+`has_belly_color`) the discriminator also classifies the real image's attribute labels from CUB's files, and the
+generator is asked to make the colours its caption names recognisable (AC-GAN); with `interpolation_weight` the
+generator also learns from the mean of two captions' embeddings (GAN-INT, Reed et al. 2016, the paper of the
+char-CNN-RNN embeddings), asked for the colours either caption names, optionally pairing captions that name
+complementary groups; with `draft_consistency_weight` Stage II's image, averaged down to 64 x 64, is held to the
+Stage-I draft it refines, so that it sharpens the draft instead of redrawing it.
+
+Attribute targets are soft: one block per group, a weight per value (CUB's certainty for real images, the colours
+the caption names for the generator), normalised in the loss; a block of zeros has no target.
 """
 
 from __future__ import annotations
@@ -22,17 +27,33 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from ..data.caption_attributes import colours_named
 from ..data.cub import StackGANImageTransform, crop_to_bbox
-from ..data.synthetic.domain import attributes_named
+from ..metrics.attribute_classifier import soft_cross_entropy as attribute_loss
 
-IGNORE_INDEX = -100  # an attribute the caption does not name: no target for the generator
+
+def caption_targets(captions: list[str], attribute_values: dict[str, list[str]]) -> np.ndarray:
+    """Per caption, the soft attribute target it asks for: 1 for each colour it names for a group (in
+    `attribute_values` order), 0 elsewhere; (captions, sum of values) float32."""
+    sizes = [len(v) for v in attribute_values.values()]
+    targets = np.zeros((len(captions), sum(sizes)), np.float32)
+    for row, caption in enumerate(captions):
+        named = colours_named(caption)
+        offset = 0
+        for group, values in attribute_values.items():
+            for colour in named.get(group, []):
+                if colour in values:
+                    targets[row, offset + values.index(colour)] = 1.0
+            offset += len(values)
+    return targets
 
 
 class StackGANTrainingData(torch.utils.data.Dataset):
     """A `load_cub` split as StackGAN's training samples: `pixel_values` (random crop and flip in [-1, 1]),
     `text_embeds` (the mean of `captions_per_sample` of the image's caption embeddings, drawn at random),
-    `class_id`, and with `attributes` the labels `attribute_labels` (the image's values) and
-    `caption_attribute_labels` (only those the drawn captions name; IGNORE_INDEX elsewhere).
+    `class_id`, and with `attribute_values` ({CUB group: values}) the soft targets `attribute_targets` (the
+    image's labels, `real_attribute_targets` rows from `CUBAttributes.group_targets`) and
+    `caption_attribute_targets` (the colours the drawn captions name).
 
     The random choices come from (seed, epoch, index), so a resumed run sees exactly the samples it would have seen.
     `preload=True` keeps every image cropped to the box and resized in memory as uint8 (76 x 76 x 3 bytes each for
@@ -40,23 +61,22 @@ class StackGANTrainingData(torch.utils.data.Dataset):
     """
 
     def __init__(self, dataset, image_size: int, seed: int = 0, captions_per_sample: int = 1,
-                 attributes: dict[str, list[str]] | None = None, preload: bool = True):
+                 attribute_values: dict[str, list[str]] | None = None,
+                 real_attribute_targets: np.ndarray | None = None, preload: bool = True):
         self.dataset = dataset
         self.transform = StackGANImageTransform(image_size, train=True)
         self.seed, self.epoch = seed, 0
         self.captions_per_sample = captions_per_sample
-        self.attributes = attributes or {}
-        missing = [name for name in self.attributes if name not in dataset.column_names]
-        if missing:
-            raise ValueError(f"auxiliary attributes {missing} are not columns of the data set ({dataset.column_names}); "
-                             "they exist for the synthetic birds (synthetic_attributes.jsonl)")
+        self.attribute_values = attribute_values or {}
+        if self.attribute_values and (real_attribute_targets is None or len(real_attribute_targets) != len(dataset)):
+            raise ValueError("attribute_values needs real_attribute_targets, one row per image")
         self.embeddings = dataset.with_format("numpy")["embeddings"][:].astype(np.float32)  # not via Python lists
         self.bboxes, self.class_ids = dataset["bbox"], dataset["class_id"]
-        self.captions = dataset["captions"]
         self.images = [self._load(i) for i in range(len(dataset))] if preload else None
-        self.attribute_labels = torch.tensor(
-            [[values.index(v) for v in dataset[name]] for name, values in self.attributes.items()], dtype=torch.long
-        ).T.reshape(len(dataset), len(self.attributes))
+        if self.attribute_values:
+            self.real_targets = torch.from_numpy(np.asarray(real_attribute_targets, np.float32))
+            self.caption_targets = [torch.from_numpy(caption_targets(c, self.attribute_values))
+                                    for c in dataset["captions"]]
 
     def _load(self, index: int) -> Image.Image:
         path = self.dataset[index]["image"]["path"]
@@ -81,14 +101,9 @@ class StackGANTrainingData(torch.utils.data.Dataset):
             "text_embeds": torch.from_numpy(self.embeddings[index][chosen].mean(axis=0)),
             "class_id": self.class_ids[index],
         }
-        if self.attributes:
-            named: dict[str, str] = {}
-            for c in chosen:
-                named.update(attributes_named(self.captions[index][c]))
-            labels = self.attribute_labels[index]
-            item["attribute_labels"] = labels
-            item["caption_attribute_labels"] = torch.tensor(
-                [int(labels[i]) if name in named else IGNORE_INDEX for i, name in enumerate(self.attributes)])
+        if self.attribute_values:
+            item["attribute_targets"] = self.real_targets[index]
+            item["caption_attribute_targets"] = self.caption_targets[index][chosen].amax(0)  # what any names
         return item
 
 
@@ -109,14 +124,19 @@ def wrong_pair_index(class_ids: torch.Tensor) -> torch.Tensor:
     return index
 
 
-def complementary_pair_index(class_ids: torch.Tensor, caption_attribute_labels: torch.Tensor) -> torch.Tensor:
-    """For each sample, a sample of another class whose caption names the attributes this one's does not (a
-    belly-only caption gets a wing-only one): the mean of the two then asks for a whole new combination. Among
-    equally good partners the nearest after it in the batch (cyclically) is taken; a sample of another class is
-    preferred over any of its own class."""
+def named_groups(targets: torch.Tensor, attribute_sizes: list[int]) -> torch.Tensor:
+    """(batch, groups) bool: which groups a soft-target row has a target for."""
+    return torch.stack([block.sum(1) > 0 for block in torch.split(targets, attribute_sizes, dim=1)], dim=1)
+
+
+def complementary_pair_index(class_ids: torch.Tensor, named: torch.Tensor) -> torch.Tensor:
+    """For each sample, a sample of another class whose caption names the groups this one's does not (a
+    belly-only caption gets a wing-only one): the mean of the two then asks for a whole new combination. `named`:
+    (batch, groups) bool. Among equally good partners the nearest after it in the batch (cyclically) is taken; a
+    sample of another class is preferred over any of its own class."""
     n = len(class_ids)
-    named = (caption_attribute_labels != IGNORE_INDEX).float()
-    complementary = (named[:, None, :] != named[None, :, :]).float().sum(-1)  # attributes exactly one names
+    named = named.float()
+    complementary = (named[:, None, :] != named[None, :, :]).float().sum(-1)  # groups exactly one names
     index = torch.arange(n, device=class_ids.device)
     after = (index[None, :] - index[:, None]) % n  # 1 for the next sample, n - 1 for the one before
     score = 4 * n * complementary - 2 * n * (class_ids[:, None] == class_ids[None, :]).float() - after
@@ -128,21 +148,22 @@ def kl_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * torch.mean(1 + logvar - mu.pow(2) - logvar.exp())
 
 
-def attribute_loss(logits: torch.Tensor, labels: torch.Tensor, attribute_sizes: list[int]) -> torch.Tensor:
-    """Mean cross-entropy over the attributes; `logits` holds one block per attribute, `labels` one column each."""
-    losses = []
-    for i, block in enumerate(torch.split(logits.float(), attribute_sizes, dim=1)):
-        if (labels[:, i] != IGNORE_INDEX).any():
-            losses.append(F.cross_entropy(block, labels[:, i], ignore_index=IGNORE_INDEX))
-    return torch.stack(losses).mean() if losses else logits.sum() * 0.0
+def merge_attribute_targets(first: torch.Tensor, second: torch.Tensor, attribute_sizes: list[int]) -> torch.Tensor:
+    """The targets that the mean of two captions asks for: per group what either names, unless both name it with
+    different colours (then no target)."""
+    merged = []
+    for a, b in zip(torch.split(first, attribute_sizes, dim=1), torch.split(second, attribute_sizes, dim=1)):
+        has_a, has_b = a.sum(1, keepdim=True) > 0, b.sum(1, keepdim=True) > 0
+        conflict = has_a & has_b & ((a > 0) != (b > 0)).any(1, keepdim=True)
+        merged.append(torch.where(conflict, torch.zeros_like(a), torch.where(has_a, a, b)))
+    return torch.cat(merged, dim=1)
 
 
-def merge_attribute_labels(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-    """The attributes that the mean of two captions asks for: what either names, unless they name different
-    values (then IGNORE_INDEX)."""
-    merged = torch.where(first == IGNORE_INDEX, second, first)
-    conflict = (first != IGNORE_INDEX) & (second != IGNORE_INDEX) & (first != second)
-    return torch.where(conflict, torch.full_like(merged, IGNORE_INDEX), merged)
+def draft_consistency_loss(images: torch.Tensor, drafts: torch.Tensor) -> torch.Tensor:
+    """L1 between Stage II's image averaged down to the draft's size and the Stage-I draft it refines: the
+    colours and layout the draft settled stay; the detail added at 256 x 256 averages out and is free."""
+    factor = images.shape[-1] // drafts.shape[-1]
+    return F.l1_loss(F.avg_pool2d(images.float(), factor), drafts.float())
 
 
 def _bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
@@ -159,8 +180,10 @@ class StackGANLoss:
     interpolation_weight: float = 0.0
     complementary_interpolation: bool = False
 
-    def discriminator(self, real_out, fake_out, attribute_labels: torch.Tensor | None = None,
-                      caption_attribute_labels: torch.Tensor | None = None) -> dict:
+    draft_consistency_weight: float = 0.0
+
+    def discriminator(self, real_out, fake_out, attribute_targets: torch.Tensor | None = None,
+                      caption_attribute_targets: torch.Tensor | None = None) -> dict:
         """`real_out`: D on real images with their condition and `wrong_condition`; `fake_out`: D on the
         generator's images (detached) with their condition. With `attribute_loss_on_fakes` D's attribute head
         also learns the attributes the fakes were asked for (the full AC-GAN objective), so its judgement of
@@ -173,29 +196,33 @@ class StackGANLoss:
             loss = real + (fake + wrong) / 2
         logs = {"d_real": real, "d_wrong": wrong, "d_fake": fake}
         if real_out.attribute_logits is not None:
-            logs["d_attributes"] = attribute_loss(real_out.attribute_logits, attribute_labels, self.attribute_sizes)
+            logs["d_attributes"] = attribute_loss(real_out.attribute_logits, attribute_targets, self.attribute_sizes)
             attributes = logs["d_attributes"]
             if self.attribute_loss_on_fakes:
-                logs["d_fake_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_labels,
+                logs["d_fake_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_targets,
                                                            self.attribute_sizes)
                 attributes = (attributes + logs["d_fake_attributes"]) / 2
             loss = loss + self.attribute_weight * attributes
         return {"loss": loss, **logs}
 
     def generator(self, fake_out, mu: torch.Tensor, logvar: torch.Tensor,
-                  caption_attribute_labels: torch.Tensor | None = None) -> dict:
+                  caption_attribute_targets: torch.Tensor | None = None, images: torch.Tensor | None = None,
+                  drafts: torch.Tensor | None = None) -> dict:
         adversarial = _bce(fake_out.logits, True)
         if fake_out.unconditional_logits is not None:
             adversarial = adversarial + _bce(fake_out.unconditional_logits, True)
         logs = {"g_adversarial": adversarial, "kl": kl_loss(mu.float(), logvar.float())}
         loss = adversarial + self.kl_weight * logs["kl"]
         if fake_out.attribute_logits is not None:
-            logs["g_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_labels,
+            logs["g_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_targets,
                                                   self.attribute_sizes)
             loss = loss + self.attribute_weight * logs["g_attributes"]
+        if self.draft_consistency_weight and drafts is not None:
+            logs["g_draft_consistency"] = draft_consistency_loss(images, drafts)
+            loss = loss + self.draft_consistency_weight * logs["g_draft_consistency"]
         return {"loss": loss, **logs}
 
-    def interpolated(self, fake_out, caption_attribute_labels: torch.Tensor | None = None) -> dict:
+    def interpolated(self, fake_out, caption_attribute_targets: torch.Tensor | None = None) -> dict:
         """GAN-INT: images from the mean of two captions' embeddings must look real for that mean (and show the
         attributes the two captions name). The mean of a caption of a red-bellied bird and one of a green-winged
         bird asks for a combination the training images may not hold: this term is what teaches the generator
@@ -203,7 +230,7 @@ class StackGANLoss:
         logs = {"g_interpolated": _bce(fake_out.logits, True)}
         loss = logs["g_interpolated"]
         if fake_out.attribute_logits is not None:
-            logs["g_interpolated_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_labels,
+            logs["g_interpolated_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_targets,
                                                                self.attribute_sizes)
             loss = loss + self.attribute_weight * logs["g_interpolated_attributes"]
         return {"loss": self.interpolation_weight * loss, **logs}
@@ -236,21 +263,22 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
     fake = generator(batch["text_embeds"], generator=noise_rng)
     mu = fake.mu.detach()  # D is conditioned on the text's mu, without training the conditioning through D
     d_losses = loss_fn.discriminator(discriminator(pixel_values, mu, wrong_condition=mu[wrong]),
-                                     discriminator(fake.images.detach(), mu), batch.get("attribute_labels"),
-                                     batch.get("caption_attribute_labels"))
+                                     discriminator(fake.images.detach(), mu), batch.get("attribute_targets"),
+                                     batch.get("caption_attribute_targets"))
     d_optimizer.zero_grad(set_to_none=True)
     backward(d_losses["loss"])
     d_optimizer.step()
     g_losses = loss_fn.generator(discriminator(fake.images, mu), fake.mu, fake.logvar,
-                                 batch.get("caption_attribute_labels"))
+                                 batch.get("caption_attribute_targets"), fake.images, fake.stage1_images)
     if loss_fn.interpolation_weight:
         # the partner is of another class (as for the wrong pairs), so the mean asks for something new
-        labels = batch.get("caption_attribute_labels")
+        labels = batch.get("caption_attribute_targets")
         partner = wrong
-        if loss_fn.complementary_interpolation and labels is not None:
-            partner = complementary_pair_index(batch["class_id"], labels)
+        if loss_fn.complementary_interpolation:
+            partner = complementary_pair_index(batch["class_id"], named_groups(labels, loss_fn.attribute_sizes))
         mixed = generator((batch["text_embeds"] + batch["text_embeds"][partner]) / 2, generator=noise_rng)
-        labels = merge_attribute_labels(labels, labels[partner]) if labels is not None else None
+        if labels is not None:
+            labels = merge_attribute_targets(labels, labels[partner], loss_fn.attribute_sizes)
         interpolated = loss_fn.interpolated(discriminator(mixed.images, mixed.mu.detach()), labels)
         g_losses["loss"] = g_losses["loss"] + interpolated.pop("loss")
         g_losses.update(interpolated)

@@ -3,17 +3,18 @@
     s2i synth birds outputs/birds --n 4000 --seed 0
 
 Layout (that of StackGAN's `data/birds/`, so `--dataset_dir` points at the same kind of folder for real CUB):
+    attributes.txt                                   CUB's 312 attribute names (beside CUB_200_2011/, as CUB)
     CUB_200_2011/images.txt, bounding_boxes.txt, classes.txt, image_class_labels.txt, train_test_split.txt
+    CUB_200_2011/attributes/image_attribute_labels.txt, certainties.txt, class_attribute_labels_continuous.txt
     CUB_200_2011/images/<class>/<image>.jpg          256 x 256 JPEG
     train/ and test/: filenames.pickle, char-CNN-RNN-embeddings.pickle (N x 10 x 1024 float32), class_info.pickle
     text_c10/<class>/<image>.txt                     10 captions
-    synthetic_attributes.jsonl                       the drawn attributes of each image (synthetic corpora only)
+Nothing else: the drawn attributes reach training and evaluation only through CUB's attribute files (`cub_labels`).
 Train and test classes are disjoint (75 / 25, `domain.class_split()`); pickles use protocol 2, like StackGAN's.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import pickle
@@ -25,6 +26,7 @@ from PIL import Image, ImageDraw
 
 from . import domain
 from .caption_embedding import embed_captions
+from .cub_labels import annotate, write_attribute_files
 from .writing import parallel_map, staged_output_dir
 
 IMAGE_SIZE = 256
@@ -100,7 +102,7 @@ def draw_bird(bird: domain.Bird, rng: random.Random, np_rng: np.random.Generator
     draw.ellipse((eye_x - eye_r, eye_y - eye_r, eye_x + eye_r, eye_y + eye_r), fill=(250, 250, 250))
     draw.ellipse((eye_x - eye_r / 2, eye_y - eye_r / 2, eye_x + eye_r / 2, eye_y + eye_r / 2), fill=(10, 10, 10))
     # beak pointing out of the head
-    beak_len = head_r * (0.8 if bird.beak_length == "short" else 1.8)
+    beak_len = head_r * (0.8 if bird.beak_length == "short" else 2.4)  # CUB: shorter / longer than the head
     base_x = hx + facing * head_r * 0.85
     tip = (base_x + facing * beak_len, hy + head_r * 0.2)
     beak_pts = [(base_x, hy - head_r * 0.18), (base_x, hy + head_r * 0.45), tip]
@@ -117,13 +119,13 @@ def draw_bird(bird: domain.Bird, rng: random.Random, np_rng: np.random.Generator
     return image, bbox
 
 
-def _make_image(job: tuple) -> tuple[list[float], list[str], np.ndarray]:
+def _make_image(job: tuple) -> tuple[list[float], list[str], np.ndarray, tuple[np.ndarray, np.ndarray]]:
     path, bird, seed = job
     rng = random.Random(seed)
     image, bbox = draw_bird(bird, rng, np.random.default_rng(rng.getrandbits(64)))
     image.save(path, quality=92)
     captions = [domain.caption(bird, rng) for _ in range(CAPTIONS_PER_IMAGE)]
-    return bbox, captions, embed_captions(captions)
+    return bbox, captions, embed_captions(captions), annotate(bird, rng)
 
 
 def synthesize_bird_corpus(
@@ -161,7 +163,7 @@ def synthesize_bird_corpus(
         write_lines(cub / "classes.txt", [f"{c} {domain.class_name(c)}" for c in range(1, domain.NUM_CLASSES + 1)])
         write_lines(cub / "image_class_labels.txt", [f"{i} {bird.class_id}" for i, _, bird, _ in plan])
         write_lines(cub / "train_test_split.txt", [f"{i} {int(split == 'train')}" for i, split, _, _ in plan])
-        for (_, _, _, name), (_, captions, _) in zip(plan, results):
+        for (_, _, _, name), (_, captions, *_) in zip(plan, results):
             write_lines(root / "text_c10" / f"{name}.txt", captions)
         for split in ("train", "test"):
             rows = [(name, bird, r[2]) for (_, s, bird, name), r in zip(plan, results) if s == split]
@@ -174,7 +176,6 @@ def synthesize_bird_corpus(
             ):
                 with open(root / split / filename, "wb") as f:
                     pickle.dump(obj, f, protocol=2)
-        with open(root / "synthetic_attributes.jsonl", "w", encoding="utf-8") as f:
-            for _, split, bird, name in plan:
-                f.write(json.dumps({"filename": name, "split": split, **bird.__dict__}) + "\n")
+        write_attribute_files(root, [i for i, *_ in plan], [bird.class_id for _, _, bird, _ in plan],
+                              [r[3] for r in results], domain.NUM_CLASSES, seed)
     return Path(out_dir)

@@ -34,6 +34,21 @@ BEAK_LENGTHS = ("short", "long")
 BEAK_COLOURS = ("black", "yellow", "orange", "gray")
 COLOUR_NAMES = tuple(COLOURS)
 
+# How the drawing maps onto CUB's attribute groups (the synthetic corpus writes CUB's attribute files from this).
+CUB_COLOUR = {c: ("grey" if c == "gray" else c) for c in COLOURS}  # CUB spells it grey
+PART_GROUPS = {
+    # the body ellipse and the lower half of the head are drawn in the belly colour
+    "belly": ("has_belly_color", "has_breast_color", "has_underparts_color", "has_throat_color"),
+    # the wing, and the tail drawn in a darker wing colour
+    "wing": ("has_wing_color", "has_primary_color", "has_upper_tail_color"),
+    # the top half of the head
+    "crown": ("has_crown_color", "has_forehead_color"),
+    "beak_colour": ("has_bill_color",),
+}
+CUB_SIZE = {"small": "small_(5_-_9_in)", "medium": "medium_(9_-_16_in)", "large": "large_(16_-_32_in)"}
+CUB_BILL_LENGTH = {"short": "shorter_than_head", "long": "longer_than_head"}
+LEG_COLOUR = "brown"  # the legs are always drawn dark brown
+
 NUM_CLASSES = len(COLOURS) ** 2  # class = (belly colour, wing colour)
 NUM_TRAIN_CLASSES = 75
 # The class split is part of the domain, not of a corpus: every corpus, whatever its --seed, holds out the same
@@ -59,6 +74,11 @@ class Bird:
     @property
     def class_name(self) -> str:
         return class_name(self.class_id)
+
+
+def cub_colours(bird: Bird) -> dict[str, str]:
+    """The CUB colour groups the drawing of `bird` shows, with their colour in CUB's spelling."""
+    return {group: CUB_COLOUR[getattr(bird, part)] for part, groups in PART_GROUPS.items() for group in groups}
 
 
 def class_id(belly: str, wing: str) -> int:
@@ -113,9 +133,10 @@ def sample_bird(rng: random.Random, class_ids: list[int] | None = None) -> Bird:
 # belly or the wing colour, in the varied word orders CUB annotators use.
 _SUBJECTS = ("this bird", "this {size} bird", "the bird", "a {size} bird", "this is a {size} bird that")
 _PHRASES = {
-    "belly": ("a {belly} belly", "a {belly} breast and belly", "a {belly} body"),
-    "wing": ("{wing} wings", "{wing} wing feathers", "{wing} coverts and wings"),
-    "crown": ("a {crown} crown", "a {crown} head", "a {crown} top of the head"),
+    "belly": ("a {belly} belly", "a {belly} breast and belly", "a {belly} belly and underparts",
+              "a belly that is {belly}"),
+    "wing": ("{wing} wings", "{wing} wing feathers", "{wing} coverts and wings", "wings that are {wing}"),
+    "crown": ("a {crown} crown", "a {crown} head", "a {crown} cap"),
     "beak": ("a {beak_length} {beak_colour} beak", "a {beak_length} {beak_colour} bill"),
 }
 _BACKGROUND_PHRASES = {
@@ -140,20 +161,3 @@ def caption(bird: Bird, rng: random.Random) -> str:
     return re.sub(r"\ba (?=[aeiou])", "an ", sentence) + "."
 
 
-def attributes_named(text: str) -> dict[str, str]:
-    """The attribute values a caption states, read back from its words (used to score images against captions)."""
-    words = text.lower().replace(",", " ").replace(".", " ").split()
-    found: dict[str, str] = {}
-    for i, word in enumerate(words):
-        if word not in COLOURS or i + 1 >= len(words):
-            continue
-        nxt = words[i + 1]
-        if nxt in ("belly", "breast", "body"):
-            found["belly"] = word
-        elif nxt in ("wings", "wing", "coverts"):
-            found["wing"] = word
-        elif nxt in ("crown", "head", "top"):
-            found["crown"] = word
-        elif nxt in ("beak", "bill"):
-            found["beak_colour"] = word
-    return found
