@@ -5,6 +5,7 @@
     s2i generate --model BUNDLE --audio a.wav [--out img.png]   speech to image; prints the transcript
     s2i generate --model BUNDLE --text "a red bird..." [--out img.png]
     s2i demo --output_dir D                  everything, from synthetic corpora to D/report.html and D/bundle/
+    s2i app --model BUNDLE [--port 7860]     a web page: say it (or type it), see the bird (needs [app])
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 
 def _synth(args) -> int:
@@ -64,6 +66,20 @@ def _demo(args) -> int:
     return 0
 
 
+def _app(args) -> int:
+    try:
+        from .app import launch
+    except ImportError as e:  # gradio is an optional extra
+        raise ValueError(f"s2i app needs gradio: pip install 's2i_hf[app]' ({e})") from None
+    if not Path(args.model).is_dir():
+        raise FileNotFoundError(f"{args.model}: no such bundle folder (build one with `make demo` or "
+                                "recipes/build_pipeline.py)")
+    print(f"serving {args.model} on http://{args.host}:{args.port}", file=sys.stderr)
+    launch(args.model, host=args.host, port=args.port, concurrency=args.concurrency, queue_size=args.queue_size,
+           max_file_size=args.max_file_size)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="s2i", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=["demo", "tiny"], default="demo", help="tiny: the test presets (smoke run)")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_demo)
+
+    app = commands.add_parser("app", help="serve a web page that draws birds from speech or text (needs [app])",
+                              description="A Gradio page on a bundle: record or upload a clip, or type a caption, "
+                                          "and see the transcript and the images. Example: s2i app --model "
+                                          "outputs/demo/bundle")
+    app.add_argument("--model", required=True, help="a speech-to-image bundle folder")
+    app.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1: this machine only)")
+    app.add_argument("--port", type=int, default=7860)
+    app.add_argument("--concurrency", type=int, default=1, help="requests computed at once; the rest queue")
+    app.add_argument("--queue_size", type=int, default=16, help="requests waiting at most; more are turned away")
+    app.add_argument("--max_file_size", default="10mb", help="largest upload accepted")
+    app.set_defaults(func=_app)
     return parser
 
 

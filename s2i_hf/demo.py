@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import shutil
 import subprocess
 import sys
 import time
@@ -238,7 +239,12 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
         "text_64px_draft": accuracy(caption_drafts, captions), "text_256px": accuracy(caption_images, captions)}
     figures["text_captions"] = len(captions)
 
-    # 4. The bundle's model card, now with the measured figures and sample images
+    # 4. A few of these clips go with the bundle as examples (the web app offers them), and the bundle's model
+    # card gets the measured figures and sample images
+    examples = out / "bundle" / "examples"
+    examples.mkdir(exist_ok=True)
+    for row in clips.select(range(min(4, len(clips)))):
+        shutil.copyfile(row["audio"]["path"], examples / Path(row["audio"]["path"]).name)
     from .training.model_card import render_bundle_card
 
     shown = min(16, len(rows))

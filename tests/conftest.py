@@ -6,10 +6,20 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="s2i_hf_datasets_cache_"))
 
+import json
+import sys
+
 import pytest
+import torch
+from recipe_helpers import run_recipe
 
 from s2i_hf.data.synthetic.birds import synthesize_bird_corpus
 from s2i_hf.data.synthetic.speech import VOICES, synthesize_speech_corpus
+from s2i_hf.models.asr import build_model, build_processor, save_ctc_head
+from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator, StackGANStage2Generator
+from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
+
+TINY_GAN = dict(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16, discriminator_width=4)
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +33,29 @@ def speech_corpus(tmp_path_factory):
 def bird_corpus(tmp_path_factory):
     """40 synthetic birds: 30 of train classes, 10 of test classes."""
     return synthesize_bird_corpus(tmp_path_factory.mktemp("corpora") / "birds", n=40, seed=1, num_workers=2)
+
+
+@pytest.fixture(scope="session")
+def parts(tmp_path_factory):
+    """Untrained tiny parts saved as the recipes save them, plus a bundle built from them by the recipe (one per
+    test run: the pipeline, CLI and web-app tests share it)."""
+    root = tmp_path_factory.mktemp("parts")
+    torch.manual_seed(0)
+    processor = build_processor()
+    asr = build_model(processor, d_model=16, encoder_layers=1, decoder_layers=1, attention_heads=2, ffn_dim=32,
+                      conv_channels=16, generation_max_length=12)
+    asr.save_pretrained(root / "asr")
+    processor.save_pretrained(root / "asr")
+    save_ctc_head(torch.nn.Linear(16, asr.config.vocab_size), root / "asr")  # as train_asr.py saves it
+    tokenizer = build_text_tokenizer()
+    CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, char_embedding_dim=8, conv_channels=[8, 8, 8],
+                                     rnn_hidden_size=8, text_embedding_dim=32)).save_pretrained(root / "te")
+    tokenizer.save_pretrained(root / "te")
+    stage1 = StackGANStage1Generator(StackGANConfig(**TINY_GAN))
+    stage1.save_pretrained(root / "s1")
+    StackGANStage2Generator(StackGANConfig(**TINY_GAN), stage1).save_pretrained(root / "s2")
+    done = run_recipe([sys.executable, "recipes/build_pipeline.py", "--asr", root / "asr", "--text_encoder",
+                       root / "te", "--stage1", root / "s1", "--stage2", root / "s2", "--output_dir", root / "bundle",
+                       "--push_to_hub", "--hub_model_id", f"file://{root / 'published'}"])
+    assert json.loads(done.stdout.strip().splitlines()[-1])["image_sizes"] == [64, 256]
+    return root

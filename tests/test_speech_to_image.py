@@ -14,42 +14,16 @@ from transformers import pipeline
 
 import s2i_hf  # noqa: F401  (registers the tasks)
 from s2i_hf.data.errors import AudioDecodeError
-from s2i_hf.models.asr import build_model, build_processor, save_ctc_head
-from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator, StackGANStage2Generator
+from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator
 from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
 from s2i_hf.pipelines import SpeechToImageModel
 
-TINY_GAN = dict(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16, discriminator_width=4)
+from conftest import TINY_GAN  # the tiny bundle `parts` is a session fixture in conftest
 
 
 def _tone(seconds=1.5, rate=16000):
     t = np.arange(int(seconds * rate)) / rate
     return (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def parts(tmp_path_factory):
-    """Untrained tiny parts saved as the recipes save them, plus a bundle built from them by the recipe."""
-    root = tmp_path_factory.mktemp("parts")
-    torch.manual_seed(0)
-    processor = build_processor()
-    asr = build_model(processor, d_model=16, encoder_layers=1, decoder_layers=1, attention_heads=2, ffn_dim=32,
-                      conv_channels=16, generation_max_length=12)
-    asr.save_pretrained(root / "asr")
-    processor.save_pretrained(root / "asr")
-    save_ctc_head(torch.nn.Linear(16, asr.config.vocab_size), root / "asr")  # as train_asr.py saves it
-    tokenizer = build_text_tokenizer()
-    CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, char_embedding_dim=8, conv_channels=[8, 8, 8],
-                                     rnn_hidden_size=8, text_embedding_dim=32)).save_pretrained(root / "te")
-    tokenizer.save_pretrained(root / "te")
-    stage1 = StackGANStage1Generator(StackGANConfig(**TINY_GAN))
-    stage1.save_pretrained(root / "s1")
-    StackGANStage2Generator(StackGANConfig(**TINY_GAN), stage1).save_pretrained(root / "s2")
-    done = run_recipe([sys.executable, "recipes/build_pipeline.py", "--asr", root / "asr", "--text_encoder",
-                       root / "te", "--stage1", root / "s1", "--stage2", root / "s2", "--output_dir", root / "bundle",
-                       "--push_to_hub", "--hub_model_id", f"file://{root / 'published'}"])
-    assert json.loads(done.stdout.strip().splitlines()[-1])["image_sizes"] == [64, 256]
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +138,7 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     assert figures["clips"] >= 1 and 0.0 <= figures["cer"] and set(figures["minutes"]) == {
         "speech", "birds", "asr", "text_encoder", "stage1", "stage2", "bundle", "report"}
     for path in ("report.html", "report.png", "bundle/config.json", "bundle/generator/model.safetensors",
-                 "bundle/samples.png"):
+                 "bundle/samples.png", "report.json"):
         assert (out / path).is_file(), path
     report = (out / "report.html").read_text()
     assert "never heard in training" in report and "64 px drafts and 256 px images, side by side" in report
@@ -172,6 +146,7 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     assert set(accuracy) == {"speech_64px_draft", "speech_256px", "text_64px_draft", "text_256px"}
     assert accuracy["text_256px"]["captions_naming_both"] == figures["text_captions"] >= 1
     assert figures["cpu"]["cores"] >= 1 and "native_bf16" in figures["cpu"]
+    assert len(list((out / "bundle" / "examples").glob("*.wav"))) == min(4, figures["clips"])  # for the web app
     card = (out / "bundle" / "README.md").read_text()
     assert "samples.png" in card and "| cer |" in card
     again = run_recipe(cmd)  # rerun: every step is found complete, only the report is redone
