@@ -69,6 +69,9 @@ class ModelArguments:
         "help": "Stage-I generator's BatchNorm scale and shift from the condition at every up-block"})
     stage2_residual: bool = field(default=False, metadata={
         "help": "Stage II outputs the upsampled Stage-I draft plus a learned correction that starts at zero"})
+    stage2_detail_only: bool = field(default=False, metadata={
+        "help": "with stage2_residual: the correction adds detail only (its 4 x 4 block means removed), so the "
+                "image averaged to 64 x 64 is the draft"})
     auxiliary_attributes: list[str] = field(default_factory=list, metadata={
         "help": "CUB attribute groups the discriminator also classifies (AC-GAN), read from CUB's attribute files, "
                 "e.g. has_belly_color has_wing_color; empty: the reference"})
@@ -170,7 +173,7 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
                  normalize_text_embeds=model_args.normalize_text_embeds,
                  projection_discriminator=model_args.projection_discriminator,
                  conditional_batch_norm=model_args.conditional_batch_norm,
-                 stage2_residual=model_args.stage2_residual)
+                 stage2_residual=model_args.stage2_residual, stage2_detail_only=model_args.stage2_detail_only)
     if model_args.stage == 1:
         config = StackGANConfig(text_embedding_dim=embedding_dim, **sizes)
         return StackGANStage1Generator(config), StackGANStage1Discriminator(config)

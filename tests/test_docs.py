@@ -128,5 +128,5 @@ def test_a_renamed_flag_in_the_docs_is_caught():
             "s2i synth birds out --n 4 --seeds 1\ns2i draw --text x\nmake tests\n```\n")
     problems = [p for c in shell_commands(page) for p in check_command(c)]
     assert problems == ["recipes/train_stackgan.py has no flag --dataset_dirr", "s2i synth has no flag --seeds",
-                        "s2i has no subcommand ['draw'] (it has ['demo', 'generate', 'synth'])",
+                        "s2i has no subcommand ['draw'] (it has ['app', 'demo', 'generate', 'synth'])",
                         "make target 'tests' is not in the Makefile"]

@@ -29,8 +29,11 @@ class StackGANConfig(PreTrainedConfig):
         draft, bilinearly upsampled to 256, plus its own output as a correction, with the last convolution
         starting at zero: Stage II begins as the draft and learns detail, instead of first having to learn to
         redraw the draft's colours (which a short budget never reaches).
-    auxiliary_attributes (`dict[str, list[str]]`, *optional*): not in the reference. Attribute name -> its values
-        (e.g. {"belly": [10 colours], "wing": [...]}); the discriminators then also classify each attribute from the
+    stage2_detail_only (`bool`, defaults to False): not in the reference; with `stage2_residual`. Each 4 x 4 block
+        of the correction has its mean taken out, so Stage II only adds detail: its image averaged back to 64 x 64
+        is the draft's (up to clipping), and the colours and layout Stage I drew are kept by construction.
+    auxiliary_attributes (`dict[str, list[str]]`, *optional*): not in the reference. CUB attribute group -> its
+        values (e.g. {"has_belly_color": [15 colours], ...}); the discriminators then also classify each attribute from the
         image (AC-GAN, Odena et al. 2017), which makes the text conditioning take hold far sooner. None: the
         reference networks.
     """
@@ -50,6 +53,7 @@ class StackGANConfig(PreTrainedConfig):
     projection_discriminator: bool = False
     conditional_batch_norm: bool = False
     stage2_residual: bool = False
+    stage2_detail_only: bool = False
     auxiliary_attributes: dict[str, list[str]] | None = None
 
     def validate_architecture(self):
@@ -64,6 +68,8 @@ class StackGANConfig(PreTrainedConfig):
                 f"stage1_image_size ({self.stage1_image_size}) and stage2_image_size ({self.stage2_image_size}) "
                 "are fixed at 64 and 256 by the networks"
             )
+        if self.stage2_detail_only and not self.stage2_residual:
+            raise ValueError("stage2_detail_only (True) refines the upsampled draft: it needs stage2_residual (False)")
         for name, values in (self.auxiliary_attributes or {}).items():
             if len(values) < 2:
                 raise ValueError(f"auxiliary_attributes[{name!r}] has {len(values)} values ({values}); at least 2")

@@ -285,6 +285,9 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
         images = self.to_image(self.upsample(h))
         if self.config.stage2_residual:
             upsampled = F.interpolate(draft, size=images.shape[-2:], mode="bilinear", align_corners=False)
+            if self.config.stage2_detail_only:  # the correction's 4 x 4 block means out: detail, not colour
+                factor = images.shape[-1] // draft.shape[-1]
+                images = images - F.interpolate(F.avg_pool2d(images, factor), scale_factor=factor, mode="nearest")
             images = (upsampled + images).clamp(-1, 1)
         return StackGANGeneratorOutput(images=images, mu=cond.mu, logvar=cond.logvar, stage1_images=draft)
 
