@@ -1,21 +1,26 @@
-"""Training FLOPs of every part at a preset, counted by torch.utils.flop_counter.FlopCounterMode, and what a full
-training run at the `ljspeech`/`cub` presets costs in FLOPs. Prints one JSON object.
+"""Training FLOPs of every part at a preset, counted by torch.utils.flop_counter.FlopCounterMode; with --time, the
+step time at the preset's batch and the share of this machine's measured peak. Prints one JSON object.
 
-    python recipes/benchmarks/bench_flops.py                  # full-size presets (the real-data recipes)
-    python recipes/benchmarks/bench_flops.py --scale demo     # the demo presets
+    python recipes/benchmarks/bench_flops.py                         # full presets: FLOPs and run totals
+    python recipes/benchmarks/bench_flops.py --scale demo --time     # demo presets: step time, share of peak
 
-One training step (forward and backward; for the GANs the recipe's whole step: D on real, wrong and fake pairs, G,
-GAN-INT where the preset has it) is run on random data of the real shapes with a batch of 2, and its FLOPs are
-divided per sample. The run's total is that times the samples a preset's run sees (epochs x training set size,
-the real data sets' sizes: LJSpeech 13,100 clips of 6.6 s mean, less 10 % held out; CUB's 8,855 training images,
-88,550 captions). GPU hours are then an estimate at an assumed sustained throughput (`--sustained_tflops`), not
-a measurement.
+A step is the recipe's whole training step on random data of the real shapes (forward, backward, optimizer; for
+the GANs D on real, wrong and fake pairs, then G, with GAN-INT where the preset has it; the ASR without its CTC
+head). FLOPs are counted on a batch of 2 and given per sample. `--time` runs `--steps` steps at the preset's batch
+after one warm-up step and takes the median, in the precision the demo trains in (the GANs in bf16 where the CPU
+runs it natively, everything else in fp32); the peak is a 2048 x 2048 matmul in the same precision, timed in the
+same run. For the full presets the run totals multiply the per-sample FLOPs by the samples a run sees (epochs x
+the real data sets' sizes: LJSpeech 13,100 clips of 6.6 s mean less 10 % held out; CUB's 8,855 training images,
+88,550 captions); GPU hours are then an estimate at an assumed sustained throughput, not a measurement.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import statistics
+import time
 from pathlib import Path
 
 import torch
@@ -23,16 +28,13 @@ import yaml
 from torch.utils.flop_counter import FlopCounterMode
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+PARTS = ("asr", "text_encoder", "stage1", "stage2")
+PRESETS = {"full": ("asr_ljspeech", "text_encoder_cub", "stackgan_stage1_cub", "stackgan_stage2_cub"),
+           "demo": ("asr_demo", "text_encoder_demo", "stackgan_stage1_demo", "stackgan_stage2_demo")}
 
 
-def _count(step) -> float:
-    with FlopCounterMode(display=False) as counter:
-        step()
-    return float(counter.get_total_flops())
-
-
-def gan_flops(stage: int, preset: dict, stage1_preset: dict) -> float:
-    """FLOPs of one recipe step per image."""
+def gan_step(stage: int, preset: dict, stage1_preset: dict, batch_size: int):
+    """The recipe's StackGAN step (s2i_hf.training.stackgan.training_step) at a preset's sizes and options."""
     from s2i_hf.models.stackgan import (
         StackGANConfig,
         StackGANStage1Discriminator,
@@ -44,85 +46,157 @@ def gan_flops(stage: int, preset: dict, stage1_preset: dict) -> float:
 
     groups = preset.get("auxiliary_attributes") or []
     values = {g: [f"v{i}" for i in range(15)] for g in groups} or None
-    first = {k: stage1_preset[k] for k in ("generator_width", "discriminator_width", "condition_dim", "noise_dim")
-             if k in stage1_preset}
+    first = {k: stage1_preset[k] for k in ("generator_width", "discriminator_width", "condition_dim", "noise_dim",
+                                           "normalize_text_embeds") if k in stage1_preset}
     stage1 = StackGANStage1Generator(StackGANConfig(**first, auxiliary_attributes=values))
-    own = {k: preset[k] for k in ("generator_width", "discriminator_width", "num_residual_blocks") if k in preset}
-    config = StackGANConfig(**{**first, **own}, auxiliary_attributes=values,
-                            stage2_residual=preset.get("stage2_residual", False))
+    own = {k: preset[k] for k in ("generator_width", "discriminator_width", "num_residual_blocks", "stage2_residual",
+                                  "stage2_detail_only") if k in preset}
+    config = StackGANConfig(**{**first, **own}, auxiliary_attributes=values)
     if stage == 1:
         g, d, size = stage1, StackGANStage1Discriminator(config), 64
     else:
         g, d, size = StackGANStage2Generator(config, stage1), StackGANStage2Discriminator(config), 256
-    n = 2
+    g.to(memory_format=torch.channels_last), d.to(memory_format=torch.channels_last)
+    n = batch_size
     batch = {"pixel_values": torch.rand(n, 3, size, size) * 2 - 1, "text_embeds": torch.randn(n, 1024),
              "class_id": torch.arange(n)}
-    sizes = [15] * len(groups)
     if groups:
         batch["attribute_targets"] = torch.ones(n, 15 * len(groups))
         batch["caption_attribute_targets"] = torch.ones(n, 15 * len(groups))
-    loss = StackGANLoss(attribute_sizes=sizes, attribute_loss_on_fakes=preset.get("attribute_loss_on_fakes", False),
+    loss = StackGANLoss(kl_weight=preset.get("kl_weight", 2.0), attribute_sizes=[15] * len(groups),
+                        attribute_loss_on_fakes=preset.get("attribute_loss_on_fakes", False),
                         interpolation_weight=preset.get("interpolation_loss_weight", 0.0),
                         complementary_interpolation=preset.get("complementary_interpolation", False),
                         draft_consistency_weight=preset.get("draft_consistency_weight", 0.0))
     opts = [torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=1e-4) for m in (g, d)]
-    return _count(lambda: training_step(g, d, *opts, loss, batch, torch.Generator().manual_seed(0))) / n
+    noise = torch.Generator().manual_seed(0)
+    return lambda: training_step(g, d, *opts, loss, batch, noise, channels_last=True)
 
 
-def asr_flops(preset: dict, seconds: float = 6.6) -> float:
-    """FLOPs of one training step per second of audio (a clip of `seconds`, a 90-character transcript)."""
+def asr_step(preset: dict, batch_size: int, seconds: float = 6.6, characters: int = 90):
+    """Speech2Text forward, backward and AdamW on clips of `seconds` (the CTC head left out)."""
     from s2i_hf.models.asr.speech_transformer import build_model, build_processor
 
-    processor = build_processor()
     keys = ("d_model", "encoder_layers", "decoder_layers", "attention_heads", "ffn_dim", "conv_channels",
             "conv_kernel_sizes")
-    model = build_model(processor, **{k: preset[k] for k in keys if k in preset}).train()
+    model = build_model(build_processor(), **{k: preset[k] for k in keys if k in preset}).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     frames = int(seconds * 100)
-    features = torch.randn(2, frames, 80)
-    labels = torch.randint(4, 30, (2, 90))
-    return _count(lambda: model(input_features=features, attention_mask=torch.ones(2, frames, dtype=torch.long),
-                                labels=labels).loss.backward()) / (2 * seconds)
+    features = torch.randn(batch_size, frames, 80)
+    mask = torch.ones(batch_size, frames, dtype=torch.long)
+    labels = torch.randint(4, 30, (batch_size, characters))
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        model(input_features=features, attention_mask=mask, labels=labels).loss.backward()
+        optimizer.step()
+
+    return step
 
 
-def text_encoder_flops(preset: dict) -> float:
+def text_encoder_step(preset: dict, batch_size: int):
     from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel
 
     keys = ("char_embedding_dim", "conv_channels", "rnn_hidden_size", "max_length")
     model = CharCNNRNNModel(CharCNNRNNConfig(**{k: preset[k] for k in keys if k in preset})).train()
-    length = preset.get("max_length", 201)
-    ids = torch.randint(3, 60, (2, length))
-    return _count(lambda: model(input_ids=ids, attention_mask=torch.ones_like(ids)).text_embeds.sum().backward()) / 2
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    ids = torch.randint(3, 60, (batch_size, preset.get("max_length", 201)))
+    targets = torch.randn(batch_size, model.config.text_embedding_dim)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        model(input_ids=ids, attention_mask=torch.ones_like(ids), target_embeds=targets).loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def make_step(part: str, presets: dict, batch_size: int):
+    asr, text, stage1, stage2 = (presets[p] for p in PARTS)
+    return {"asr": lambda: asr_step(asr, batch_size), "text_encoder": lambda: text_encoder_step(text, batch_size),
+            "stage1": lambda: gan_step(1, stage1, stage1, batch_size),
+            "stage2": lambda: gan_step(2, stage2, stage1, batch_size)}[part]()
+
+
+def batch_size_of(preset: dict) -> int:
+    return int(preset.get("per_device_train_batch_size", preset.get("train_batch_size", 2)))
+
+
+def count_flops(step) -> float:
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return float(counter.get_total_flops())
+
+
+def median_seconds(step, steps: int) -> float:
+    step()  # warm-up: oneDNN picks its kernels
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def matmul_peak_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 10) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    torch.mm(a, b)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times) / 1e9
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=["full", "demo"], default="full")
+    parser.add_argument("--time", action="store_true", help="also time steps at the preset's batch (share of peak)")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per part (median)")
     parser.add_argument("--sustained_tflops", type=float, default=60.0,
                         help="assumed sustained training throughput of one GPU, for the GPU-hour estimate")
     args = parser.parse_args()
     torch.manual_seed(0)
-    names = {"full": ("asr_ljspeech", "text_encoder_cub", "stackgan_stage1_cub", "stackgan_stage2_cub"),
-             "demo": ("asr_demo", "text_encoder_demo", "stackgan_stage1_demo", "stackgan_stage2_demo")}[args.scale]
-    presets = {n: yaml.safe_load((CONFIGS / f"{n}.yaml").read_text()) for n in names}
-    asr, text, stage1, stage2 = (presets[n] for n in names)
-    per_sample = {
-        "asr_per_audio_second": asr_flops(asr),
-        "text_encoder_per_caption": text_encoder_flops(text),
-        "stage1_per_image": gan_flops(1, stage1, stage1),
-        "stage2_per_image": gan_flops(2, stage2, stage1),
-    }
+    names = PRESETS[args.scale]
+    presets = {part: yaml.safe_load((CONFIGS / f"{name}.yaml").read_text()) for part, name in zip(PARTS, names)}
+    per_sample = {part: count_flops(make_step(part, presets, 2)) / 2 for part in PARTS}
+    # the ASR's samples are seconds of audio (clips of 6.6 s), the others images or captions
+    per_sample["asr"] /= 6.6
     result = {"scale": args.scale, "presets": list(names),
-              "gflop_per_sample": {k: round(v / 1e9, 3) for k, v in per_sample.items()}}
-    if args.scale == "full":  # the real data sets' sizes and the presets' epochs
-        seen = {"asr_per_audio_second": 13_100 * 0.9 * 6.6 * asr["num_train_epochs"],
-                "text_encoder_per_caption": 88_550 * text["num_train_epochs"],
-                "stage1_per_image": 8_855 * stage1["num_train_epochs"],
-                "stage2_per_image": 8_855 * stage2["num_train_epochs"]}
-        totals = {k.split("_per_")[0]: per_sample[k] * seen[k] for k in per_sample}
-        result["run_pflop"] = {k: round(v / 1e15, 1) for k, v in totals.items()}
-        result["gpu_hours_estimate"] = {k: round(v / (args.sustained_tflops * 1e12) / 3600, 1)
-                                        for k, v in totals.items()}
+              "gflop_per_sample": {p: round(v / 1e9, 3) for p, v in per_sample.items()},
+              "sample": {"asr": "second of audio", "text_encoder": "caption", "stage1": "image", "stage2": "image"}}
+    if args.scale == "full":
+        seen = {"asr": 13_100 * 0.9 * 6.6 * presets["asr"]["num_train_epochs"],
+                "text_encoder": 88_550 * presets["text_encoder"]["num_train_epochs"],
+                "stage1": 8_855 * presets["stage1"]["num_train_epochs"],
+                "stage2": 8_855 * presets["stage2"]["num_train_epochs"]}
+        totals = {p: per_sample[p] * seen[p] for p in PARTS}
+        result["run_pflop"] = {p: round(v / 1e15, 1) for p, v in totals.items()}
+        result["gpu_hours_estimate"] = {p: round(v / (args.sustained_tflops * 1e12) / 3600, 1)
+                                        for p, v in totals.items()}
         result["assumed_sustained_tflops"] = args.sustained_tflops
+    if args.time:
+        native_bf16 = bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        peak = {"fp32": matmul_peak_gflops(torch.float32)}
+        if native_bf16:
+            peak["bf16"] = matmul_peak_gflops(torch.bfloat16)
+        result["peak_gflops"] = {k: round(v, 1) for k, v in peak.items()}
+        result["threads"] = torch.get_num_threads()
+        result["steps"] = {}
+        for part in PARTS:
+            precision = "bf16" if native_bf16 and part.startswith("stage") else "fp32"
+            batch = batch_size_of(presets[part])
+            step = make_step(part, presets, batch)
+            autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16"
+                        else contextlib.nullcontext())
+            with autocast:
+                flops = count_flops(step)
+                seconds = median_seconds(step, args.steps)
+            result["steps"][part] = {"batch": batch, "precision": precision, "step_ms": round(seconds * 1000, 1),
+                                     "gflop_per_step": round(flops / 1e9, 2),
+                                     "achieved_gflops": round(flops / seconds / 1e9, 1),
+                                     "share_of_peak": round(flops / seconds / 1e9 / peak[precision], 3)}
     print(json.dumps(result))
 
 
