@@ -30,8 +30,9 @@ class StackGANConfig(PreTrainedConfig):
         starting at zero: Stage II begins as the draft and learns detail, instead of first having to learn to
         redraw the draft's colours (which a short budget never reaches).
     stage2_detail_only (`bool`, defaults to False): not in the reference; with `stage2_residual`. Each 4 x 4 block
-        of the correction has its mean taken out, so Stage II only adds detail: its image averaged back to 64 x 64
-        is the draft's (up to clipping), and the colours and layout Stage I drew are kept by construction.
+        of the correction has its mean taken out and is scaled to the draft's headroom (so nothing is clipped), so
+        Stage II only adds detail: its image averaged back to 64 x 64 is the upsampled draft's, and the colours and
+        layout Stage I drew are kept by construction.
     auxiliary_attributes (`dict[str, list[str]]`, *optional*): not in the reference. CUB attribute group -> its
         values (e.g. {"has_belly_color": [15 colours], ...}); the discriminators then also classify each attribute from the
         image (AC-GAN, Odena et al. 2017), which makes the text conditioning take hold far sooner. None: the

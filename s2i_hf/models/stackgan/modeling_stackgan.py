@@ -247,6 +247,25 @@ class StackGANStage1Discriminator(StackGANPreTrainedModel):
         )
 
 
+def keep_draft(upsampled: torch.Tensor, correction: torch.Tensor, draft: torch.Tensor, steps: int = 6) -> torch.Tensor:
+    """Stage II's correction as detail only: what, added to the upsampled draft, leaves the image's 64 x 64
+    rendering (antialiased bilinear, as images are resized to be looked at) equal to the draft.
+
+    The correction (in [-1, 1]) loses its 4 x 4 block means and is scaled to half the draft's headroom,
+    1 - |draft|, so that little is clipped (clipping would shift the colours of saturated regions); then iterative
+    back-projection (Irani and Peleg 1991) moves the sum until its downsampled rendering is the draft: x <- x +
+    up(draft - down(x)). Returns the correction to add to `upsampled`."""
+    dtype = correction.dtype  # in float32: antialiased resizing has no bf16 kernel on the CPU
+    upsampled, correction, draft = upsampled.float(), correction.float(), draft.float()
+    factor = correction.shape[-1] // draft.shape[-1]
+    detail = correction - F.interpolate(F.avg_pool2d(correction, factor), scale_factor=factor, mode="nearest")
+    image = upsampled + 0.5 * detail * (1 - upsampled.abs())
+    for _ in range(steps):
+        low = F.interpolate(image, size=draft.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
+        image = image + F.interpolate(draft - low, size=image.shape[-2:], mode="bilinear", align_corners=False)
+    return (image - upsampled).to(dtype)
+
+
 class StackGANStage2Generator(StackGANPreTrainedModel):
     """Refines the frozen Stage I's 64 x 64 draft to 256 x 256: encode to 4w x 16 x 16, join with its own c,
     residual blocks, four up-blocks."""
@@ -285,9 +304,8 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
         images = self.to_image(self.upsample(h))
         if self.config.stage2_residual:
             upsampled = F.interpolate(draft, size=images.shape[-2:], mode="bilinear", align_corners=False)
-            if self.config.stage2_detail_only:  # the correction's 4 x 4 block means out: detail, not colour
-                factor = images.shape[-1] // draft.shape[-1]
-                images = images - F.interpolate(F.avg_pool2d(images, factor), scale_factor=factor, mode="nearest")
+            if self.config.stage2_detail_only:
+                images = keep_draft(upsampled, images, draft)
             images = (upsampled + images).clamp(-1, 1)
         return StackGANGeneratorOutput(images=images, mu=cond.mu, logvar=cond.logvar, stage1_images=draft)
 
