@@ -247,14 +247,15 @@ class StackGANStage1Discriminator(StackGANPreTrainedModel):
         )
 
 
-def keep_draft(upsampled: torch.Tensor, correction: torch.Tensor, draft: torch.Tensor, steps: int = 6) -> torch.Tensor:
+def keep_draft(upsampled: torch.Tensor, correction: torch.Tensor, draft: torch.Tensor, steps: int = 10) -> torch.Tensor:
     """Stage II's correction as detail only: what, added to the upsampled draft, leaves the image's 64 x 64
     rendering (antialiased bilinear, as images are resized to be looked at) equal to the draft.
 
     The correction (in [-1, 1]) loses its 4 x 4 block means and is scaled to half the draft's headroom,
     1 - |draft|, so that little is clipped (clipping would shift the colours of saturated regions); then iterative
-    back-projection (Irani and Peleg 1991) moves the sum until its downsampled rendering is the draft: x <- x +
-    up(draft - down(x)). Returns the correction to add to `upsampled`."""
+    back-projection (Irani and Peleg 1991) moves the sum until its downsampled rendering is the draft, x <- x +
+    up(draft - down(x)), each step followed by clipping to [-1, 1] (alternating projections, so that the final
+    clipping no longer moves the rendering). Returns the correction to add to `upsampled`."""
     dtype = correction.dtype  # in float32: antialiased resizing has no bf16 kernel on the CPU
     upsampled, correction, draft = upsampled.float(), correction.float(), draft.float()
     factor = correction.shape[-1] // draft.shape[-1]
@@ -263,6 +264,7 @@ def keep_draft(upsampled: torch.Tensor, correction: torch.Tensor, draft: torch.T
     for _ in range(steps):
         low = F.interpolate(image, size=draft.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
         image = image + F.interpolate(draft - low, size=image.shape[-2:], mode="bilinear", align_corners=False)
+        image = image.clamp(-1, 1)
     return (image - upsampled).to(dtype)
 
 
