@@ -47,7 +47,7 @@ def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, o
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name in ("asr", "text_encoder", "stage1"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--stage2", help="the Stage-II generator (256 x 256); without it the bundle draws 64 x 64")

@@ -63,7 +63,7 @@ def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_spe
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="folder written by recipes/train_asr.py")
     parser.add_argument("--dataset_dir", required=True, help="LJSpeech-format folder or parquet export")
     parser.add_argument("--split", default="test", choices=["train", "validation", "test"])

@@ -77,7 +77,7 @@ def load_or_train_classifier(args) -> AttributeClassifier | None:
 
 def main(argv=None):
     # 1. Arguments, data, the judge
-    (args,) = parse_args((EvaluationArguments,), argv)
+    (args,) = parse_args((EvaluationArguments,), argv, description=__doc__)
     if args.model is None or args.dataset_dir is None:
         raise SystemExit("--model and --dataset_dir are required")
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)

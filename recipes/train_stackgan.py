@@ -198,7 +198,7 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
 
 def main(argv=None):
     # 1. Arguments, accelerator, logging
-    model_args, data_args, args = parse_args((ModelArguments, DataArguments, GANTrainingArguments), argv)
+    model_args, data_args, args = parse_args((ModelArguments, DataArguments, GANTrainingArguments), argv, description=__doc__)
     if data_args.dataset_dir is None or args.output_dir is None:
         raise SystemExit("--dataset_dir and --output_dir are required")
     output_dir = Path(args.output_dir)

@@ -63,7 +63,7 @@ class DataArguments:
 
 def main(argv=None):
     # 1. Arguments and logging
-    model_args, data_args, training_args = parse_args((ModelArguments, DataArguments, TrainingArguments), argv)
+    model_args, data_args, training_args = parse_args((ModelArguments, DataArguments, TrainingArguments), argv, description=__doc__)
     if data_args.dataset_dir is None:
         raise SystemExit("--dataset_dir is required")
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",

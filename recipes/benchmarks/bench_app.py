@@ -48,7 +48,7 @@ def _children(pid: int) -> list[int]:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="a speech-to-image bundle")
     parser.add_argument("--audio", required=True, help="a spoken caption (WAV) the speech requests send")
     parser.add_argument("--text", default="a small bird with a red belly and blue wings.")

@@ -68,7 +68,7 @@ def training_throughput(config, dataset_dir, steps, extra):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True)
     parser.add_argument("--dataset_dir", required=True)
     parser.add_argument("--test_speaker", default="en-us+f4")

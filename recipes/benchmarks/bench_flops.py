@@ -150,7 +150,7 @@ def matmul_peak_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 10) -> 
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=["full", "demo"], default="full")
     parser.add_argument("--time", action="store_true", help="also time steps at the preset's batch (share of peak)")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per part (median)")

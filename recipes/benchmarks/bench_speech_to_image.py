@@ -22,7 +22,7 @@ import torch
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bundle", required=True)
     parser.add_argument("--dataset_dir", required=True, help="LJSpeech-format folder (the held-out voice is used)")
     parser.add_argument("--test_speaker", default="en-us+f4")

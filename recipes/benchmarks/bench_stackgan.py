@@ -89,7 +89,7 @@ def run(spec: dict) -> dict:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--stage1_batch", type=int, default=64, help="the reference batch")
     parser.add_argument("--stage1_steps", type=int, default=2, help="timed steps per measurement")

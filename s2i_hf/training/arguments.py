@@ -8,6 +8,7 @@ silently ignored); command-line flags override the file.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -15,9 +16,12 @@ import yaml
 from transformers import HfArgumentParser
 
 
-def parse_args(dataclass_types: tuple, argv: list[str] | None = None) -> tuple:
+def parse_args(dataclass_types: tuple, argv: list[str] | None = None, description: str | None = None) -> tuple:
+    """`description`: what `--help` prints above the flags (a recipe passes its docstring: what it does, the
+    command that runs it)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = HfArgumentParser(dataclass_types)
+    parser = HfArgumentParser(dataclass_types, description=description,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     config_path = None
     if "--config" in argv:
         i = argv.index("--config")
