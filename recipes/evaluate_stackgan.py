@@ -106,9 +106,6 @@ def main(argv=None):
     seen, _ = score_generator(generator, train.shuffle(seed=args.seed), classifier, seed=args.seed,
                               max_images=args.max_images)
     result.update({**scores, "train_classes_generated": seen["generated"]})
-    if stage == 2:  # the 64 px drafts this Stage II refined (same captions, same noise): what it should keep
-        drafts, _ = score_generator(generator.stage1, test, classifier, seed=args.seed, max_images=args.max_images)
-        result["stage1_drafts_generated"] = drafts["generated"]
 
     # 3. The learning curve over the kept checkpoints
     if args.checkpoints:

@@ -214,8 +214,9 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
         judge.save_pretrained(judge_dir)
 
     def accuracy(images, texts):
-        pixels = torch.stack([torch.from_numpy(np.asarray(im.convert("RGB").resize((64, 64)), np.float32))
-                              .permute(2, 0, 1) for im in images]) / 127.5 - 1
+        # at their own size: the judge resizes them as evaluate_stackgan.py has it do (antialiased bilinear)
+        pixels = torch.stack([torch.from_numpy(np.asarray(im.convert("RGB"), np.float32)).permute(2, 0, 1)
+                              for im in images]) / 127.5 - 1
         predicted = judge.predict(pixels)
         right = {g: [] for g in groups}
         both = []

@@ -75,6 +75,7 @@ def test_every_command_of_the_guide_runs_on_real_format_folders(speech_corpus, b
     assert list(conditioned["auxiliary_attributes"]) == ["has_breast_color", "has_wing_color"]
     evaluation = json.loads(outputs[7])
     assert evaluation["stage"] == 2 and "has_breast_color_accuracy" in evaluation["generated"]
+    assert "has_breast_color_accuracy" in evaluation["stage1_drafts_generated"]  # the drafts it refined
     assert (tmp_path / "bundle_cub" / "generator" / "model.safetensors").is_file()
     assert (tmp_path / "hub" / "config.json").is_file()  # published
     with Image.open(tmp_path / "bird.png") as image:

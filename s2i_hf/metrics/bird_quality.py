@@ -83,16 +83,21 @@ def train_combinations(dataset_dir, train, groups: list[str]) -> set[tuple]:
 
 
 @torch.no_grad()
-def generate(generator, text_embeds: torch.Tensor, seed: int = 0, batch_size: int = 64) -> torch.Tensor:
-    """Images in [-1, 1] from a StackGAN generator, with one seeded noise stream, in batches."""
+def generate(generator, text_embeds: torch.Tensor, seed: int = 0, batch_size: int = 64,
+             return_drafts: bool = False):
+    """Images in [-1, 1] from a StackGAN generator, with one seeded noise stream, in batches; with
+    `return_drafts`, also the Stage-I drafts a Stage II refined in the same pass (None for Stage I)."""
     generator.eval()
     rng = torch.Generator().manual_seed(seed)
-    images = []
+    images, drafts = [], []
     for chunk in torch.split(text_embeds, batch_size):
         noise = torch.randn(len(chunk), generator.config.noise_dim, generator=rng)
-        images.append(generator(chunk.to(generator.device), noise=noise.to(generator.device),
-                                generator=rng).images.float().cpu())
-    return torch.cat(images)
+        out = generator(chunk.to(generator.device), noise=noise.to(generator.device), generator=rng)
+        images.append(out.images.float().cpu())
+        if out.stage1_images is not None:
+            drafts.append(out.stage1_images.float().cpu())
+    images = torch.cat(images)
+    return (images, torch.cat(drafts) if drafts else None) if return_drafts else images
 
 
 def _train_class_rate(predicted: dict, values: dict, groups: list[str], train_classes: set[tuple]) -> float:
@@ -107,6 +112,7 @@ def score_generator(generator, test_split, classifier: AttributeClassifier, seed
     """Attribute accuracy of generated, real and shuffled-caption images, and the Fréchet distance and
     Inception-style score in the classifier's space. Returns the figures and the generated images.
 
+    For a Stage II, `stage1_drafts_generated` scores the Stage-I drafts it refined in the same pass.
     `train_classes`, the attribute combinations of the training classes: also report how often the generated
     and the real images show one of them although the caption asks for an unseen one (a generator that falls back
     on the classes it was trained on, instead of composing the colours it is asked for)."""
@@ -120,7 +126,7 @@ def score_generator(generator, test_split, classifier: AttributeClassifier, seed
     wanted = [colours_named(test_split[i]["captions"][c]) for i, c in pairs]
     real = real_images(test_split.select(images_idx))
     real_pred = classifier.predict(real)
-    fake = generate(generator, embeddings, seed)
+    fake, drafts = generate(generator, embeddings, seed, return_drafts=True)
     fake_pred = classifier.predict(fake)
     shuffled = torch.roll(torch.arange(len(pairs)), 1)
     shuffled_pred = classifier.predict(generate(generator, embeddings[shuffled], seed))
@@ -135,6 +141,9 @@ def score_generator(generator, test_split, classifier: AttributeClassifier, seed
         "generated": accuracy_against_captions(fake_pred, wanted, groups, values),
         "real": accuracy_against_captions(real_pred, wanted, groups, values),
         "shuffled_captions": accuracy_against_captions(shuffled_pred, wanted, groups, values),
+        # Stage II: the very drafts it refined (same captions, same noise), so that the two are paired
+        **({"stage1_drafts_generated": accuracy_against_captions(classifier.predict(drafts), wanted, groups, values)}
+           if drafts is not None else {}),
         "fid_attribute_classifier": frechet_distance(real_pred["features"], fake_pred["features"]),
         "attribute_score_generated": inception_score(joint(fake_pred), splits=min(10, len(pairs) // 2))[0],
         "attribute_score_real": inception_score(joint(real_pred), splits=min(10, len(pairs) // 2))[0],
