@@ -28,7 +28,8 @@ app: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# docs/training-on-real-data.md, command by command, on tiny real-format folders (about two minutes)
+# docs/training-on-real-data.md, command by command, and the recipes' checks of what a real-format folder lacks,
+# on tiny real-format folders (about three minutes)
 test-guide: $(STAMP)
 	$(BIN)/python -m pytest -q -m guide
 

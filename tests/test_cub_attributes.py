@@ -93,6 +93,7 @@ def test_malformed_lines_are_named(cub_mini_attributes):
         load_cub(cub_mini_attributes, "train")
 
 
+@pytest.mark.guide  # recipe runs on real-format folders: CI runs the group (make test-guide)
 def test_presets_that_ask_for_what_the_data_lacks_fail_at_start(bird_corpus, tmp_path):
     base = [sys.executable, "recipes/train_stackgan.py", "--stage", "1", "--config",
             "recipes/configs/stackgan_stage1_tiny.yaml", "--output_dir", tmp_path / "out"]

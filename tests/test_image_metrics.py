@@ -100,6 +100,7 @@ def test_evaluate_stackgan_prints_accuracies_and_distances(bird_corpus, tmp_path
     assert (tmp_path / "judge" / "model.safetensors").is_file() and (tmp_path / "g" / "evaluation_samples.png").is_file()
 
 
+@pytest.mark.guide  # a real-format folder as the real-data guide meets it; CI runs the group (make test-guide)
 def test_evaluate_stackgan_on_a_folder_without_attribute_files(bird_corpus, tmp_path):
     import shutil
 
