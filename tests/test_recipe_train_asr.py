@@ -77,6 +77,7 @@ def test_two_data_parallel_processes_on_one_cpu(speech_corpus, tmp_path):
     assert "world_size" not in done.stdout
 
 
+@pytest.mark.guide  # the full-size preset, as the real-data guide runs it: CI runs the group (make test-guide)
 def test_full_ljspeech_preset_builds_and_takes_a_step(speech_corpus, tmp_path):
     out = tmp_path / "full"
     done = _run([sys.executable, "recipes/train_asr.py", "--config", "recipes/configs/asr_ljspeech.yaml", "--dataset_dir",

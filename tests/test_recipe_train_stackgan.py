@@ -104,6 +104,7 @@ def test_two_data_parallel_processes_on_one_cpu(bird_corpus, tmp_path):
     assert (out / "checkpoint-2" / "generator" / "model.safetensors").is_file()
 
 
+@pytest.mark.guide  # full-size presets, as the real-data guide runs them: CI runs the group (make test-guide)
 @pytest.mark.parametrize("stage", [1, 2])
 def test_full_cub_presets_build_and_take_a_step_on_a_batch_of_two(bird_corpus, tmp_path, stage):
     from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator
