@@ -10,15 +10,15 @@ without attribute files can be scored with a judge trained elsewhere (`--classif
 attribute figures are reported as not computed, with the reason.
 
 Prints one JSON object: attribute accuracy per group, and for all groups at once with a 95 % interval, of generated
-images against the colours their captions ask for, of the real test images (the ceiling) and of images made from shuffled captions (chance); how
-often the generated images show a training class's colours instead of the unseen combination asked for
-(`train_class_rate`), and the accuracy on training-class captions (`train_classes_generated`: the gap to the
-test classes is what the generator failed to compose); the
-Fréchet distance and Inception-style score in the attribute classifier's feature space; and with
-`--checkpoints` the same accuracy for every checkpoint-<step>/generator_ema, with its training minutes (the
-learning curve). Writes a sample grid next to the model (Stage I: a row of real test images, then rows of
-generated ones from test captions). The classifier is
-trained on the real train-class images the first time (about a minute) and kept in --classifier.
+images against the colours their captions ask for, of the real test images (the ceiling) and of images made from
+shuffled captions (chance); for a Stage II, the same for the 64 px drafts it refined in the same pass
+(`stage1_drafts_generated`); how often the generated images show a training class's colours instead of the unseen
+combination asked for (`train_class_rate`); the accuracy on training-class captions (`train_classes_generated`: the
+gap to the test classes is what the generator failed to compose); the Fréchet distance and Inception-style score in
+the classifier's feature space; and with `--checkpoints` the same accuracy for every checkpoint-<step>/generator_ema,
+with its training minutes (the learning curve). Writes a sample grid next to the model (Stage I: a row of real test
+images, then rows of generated ones from test captions). The classifier is trained on the real train-class images
+the first time (about a minute) and kept in --classifier.
 
 Inception Score and FID in the standard Inception space need the Inception weights, which cannot be downloaded
 here; they are reported as not computed rather than replaced silently.
