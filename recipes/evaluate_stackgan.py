@@ -59,7 +59,7 @@ class EvaluationArguments:
     seed: int = 0
 
 
-def load_or_train_classifier(args) -> AttributeClassifier | None:
+def load_or_train_classifier(args, train) -> AttributeClassifier | None:
     if args.classifier and (Path(args.classifier) / "config.json").is_file():
         classifier = AttributeClassifier.from_pretrained(args.classifier).eval()
         if list(classifier.config.attributes) != list(args.attributes):
@@ -69,7 +69,7 @@ def load_or_train_classifier(args) -> AttributeClassifier | None:
     if not has_attribute_files(args.dataset_dir):
         return None
     logger.info("training the attribute classifier on the real train-class images")
-    classifier = fit_judge(args.dataset_dir, args.attributes, seed=args.seed)
+    classifier = fit_judge(args.dataset_dir, args.attributes, seed=args.seed, train=train)
     if args.classifier:
         classifier.save_pretrained(args.classifier)
     return classifier
@@ -82,7 +82,8 @@ def main(argv=None):
         raise SystemExit("--model and --dataset_dir are required")
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     test = load_cub(args.dataset_dir, "test", attributes=False)
-    classifier = load_or_train_classifier(args)
+    train = load_cub(args.dataset_dir, "train")  # with CUB's labels where the folder has them
+    classifier = load_or_train_classifier(args, train)
     generator = AutoModel.from_pretrained(args.model)
     stage = 2 if hasattr(generator, "stage1") else 1
     result = {"model": args.model, "stage": stage, "inception_score": None, "fid_inception": None,
@@ -98,7 +99,6 @@ def main(argv=None):
         return result
 
     # 2. The final generator, on the unseen test classes and, for the generalization gap, on the training classes
-    train = load_cub(args.dataset_dir, "train")
     train_classes = (train_combinations(args.dataset_dir, train, args.attributes)
                      if "attribute_present" in train.column_names else None)
     scores, images = score_generator(generator, test, classifier, seed=args.seed, max_images=args.max_images,

@@ -14,7 +14,10 @@ from the gradio wheel and the system, so it asks nothing of any host but its own
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no calls home
@@ -161,3 +164,21 @@ def launch(bundle: str, host: str = "127.0.0.1", port: int = 7860, concurrency: 
                 prevent_thread_lock=not block, show_error=True, footer_links=[],
                 theme=gr.themes.Default(font=FONTS, font_mono=["ui-monospace", "monospace"]))
     return page
+
+
+def start_server(bundle, port: int, *options: str, timeout: float = 180, **popen_kwargs) -> tuple[subprocess.Popen, str]:
+    """`s2i app --model BUNDLE --port PORT OPTIONS` in its own process, as a user starts it; returns the process and
+    its URL once the page answers. Raises RuntimeError (after killing it) if it does not within `timeout` seconds."""
+    proc = subprocess.Popen([sys.executable, "-m", "s2i_hf", "app", "--model", str(bundle), "--port", str(port),
+                             *options], **popen_kwargs)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return proc, url
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"s2i app on port {port} did not come up") from None
+            time.sleep(0.5)

@@ -7,14 +7,13 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import sys
-import time
-import urllib.request
 
 import numpy as np
 import pytest
 import soundfile as sf
 from recipe_helpers import ROOT, recipe_env
+
+from s2i_hf.app import start_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,23 +31,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(parts, tmp_path_factory):
     """`s2i app` on the tiny bundle, in its own process, as a user starts it."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("app") / "server.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "s2i_hf", "app", "--model", str(parts / "bundle"), "--port",
-                                 str(port), "--max_file_size", "1mb"], cwd=ROOT, env=recipe_env(), stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while True:
         try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"s2i app did not come up: {log.read_text()[-2000:]}")
-            time.sleep(0.5)
+            proc, url = start_server(parts / "bundle", _free_port(), "--max_file_size", "1mb", cwd=ROOT,
+                                     env=recipe_env(), stdout=out, stderr=subprocess.STDOUT)
+        except RuntimeError as e:
+            pytest.fail(f"{e}: {log.read_text()[-2000:]}")
     yield url
     proc.terminate()
     proc.wait(timeout=30)

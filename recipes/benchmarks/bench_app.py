@@ -18,11 +18,11 @@ import os
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
+
+from s2i_hf.app import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,19 +61,9 @@ def main():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
-    server = subprocess.Popen([sys.executable, "-m", "s2i_hf", "app", "--model", args.model, "--port", str(port),
-                               "--concurrency", str(args.concurrency), "--queue_size", str(4 * args.clients)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.5)
+    server, url = start_server(args.model, port, "--concurrency", str(args.concurrency), "--queue_size",
+                               str(4 * args.clients), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     rss_before = _rss_mb(server.pid)
 
     from gradio_client import Client, handle_file

@@ -27,6 +27,8 @@ import torch
 import yaml
 from torch.utils.flop_counter import FlopCounterMode
 
+from s2i_hf.demo import cpu_has_fast_bf16
+
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 PARTS = ("asr", "text_encoder", "stage1", "stage2")
 PRESETS = {"full": ("asr_ljspeech", "text_encoder_cub", "stackgan_stage1_cub", "stackgan_stage2_cub"),
@@ -177,7 +179,7 @@ def main():
                                         for p, v in totals.items()}
         result["assumed_sustained_tflops"] = args.sustained_tflops
     if args.time:
-        native_bf16 = bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        native_bf16 = cpu_has_fast_bf16()
         peak = {"fp32": matmul_peak_gflops(torch.float32)}
         if native_bf16:
             peak["bf16"] = matmul_peak_gflops(torch.bfloat16)

@@ -56,9 +56,10 @@ def accuracy_against_captions(predicted: dict, wanted: list[dict], groups: list[
     return result
 
 
-def fit_judge(dataset_dir, groups: list[str], seed: int = 0) -> AttributeClassifier:
-    """Train the attribute classifier on the real train images of a CUB folder, labelled by its attribute files."""
-    train = load_cub(dataset_dir, "train", attributes=True)
+def fit_judge(dataset_dir, groups: list[str], seed: int = 0, train=None) -> AttributeClassifier:
+    """Train the attribute classifier on the real train images of a CUB folder, labelled by its attribute files
+    (`train`: its train split, when the caller has loaded it already)."""
+    train = train if train is not None else load_cub(dataset_dir, "train", attributes=True)
     values, targets = CUBAttributes.from_folder(dataset_dir).group_targets(
         np.asarray(train["attribute_present"]), np.asarray(train["attribute_certainty"]), groups)
     return train_attribute_classifier(train, values, targets, seed=seed)
