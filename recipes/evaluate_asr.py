@@ -1,6 +1,7 @@
 """Score a saved ASR model on an LJSpeech-format folder: WER, CER, real-time factor and peak memory, as JSON.
 
     python recipes/evaluate_asr.py --model outputs/asr_demo --dataset_dir outputs/speech --test_speaker en-us+f4
+    python recipes/evaluate_asr.py --model outputs/asr_demo --dataset_dir outputs/speech_unseen_voices --split all
 
 RTF = seconds spent turning waveforms into text (features + decoding) / seconds of audio, at --batch_size; audio
 file decoding is not counted. Peak memory is the process's maximum resident set size. Decoding: joint
@@ -34,6 +35,8 @@ def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_spe
     if decoding == "joint" and ctc_head is None:
         raise SystemExit(f"--decoding joint: {model_dir} has no CTC head (ctc_head.safetensors)")
     run = dict(ctc_head=ctc_head, beam_size=beam_size)
+    if split == "all":  # every clip: a corpus made for testing
+        validation_fraction, test_fraction, split = 0.0, 1.0, "test"
     data = load_ljspeech(dataset_dir, validation_fraction, test_fraction, test_speaker=test_speaker)[split]
     if max_samples:
         data = data.select(range(min(max_samples, len(data))))
@@ -66,7 +69,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="folder written by recipes/train_asr.py")
     parser.add_argument("--dataset_dir", required=True, help="LJSpeech-format folder or parquet export")
-    parser.add_argument("--split", default="test", choices=["train", "validation", "test"])
+    parser.add_argument("--split", default="test", choices=["train", "validation", "test", "all"],
+                        help="all: every clip of the folder (a test corpus such as --voices unseen)")
     parser.add_argument("--test_speaker", default=None, help="speaker held out as the test split (synthetic corpora)")
     parser.add_argument("--batch_size", type=int, default=1)
     parser.add_argument("--max_samples", type=int, default=None)

@@ -43,6 +43,7 @@ from s2i_hf.metrics.attribute_classifier import AttributeClassifier, real_images
 from s2i_hf.metrics.bird_quality import fit_judge, score_generator, train_combinations
 from s2i_hf.training.arguments import parse_args
 from s2i_hf.training.checkpoints import checkpoint_step, complete_checkpoints
+from s2i_hf.training.text_encoder import embed_split_captions
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ class EvaluationArguments:
     classifier: str | None = field(default=None, metadata={"help": "attribute classifier folder: loaded, or trained and saved"})
     attributes: list[str] = field(default_factory=lambda: ["has_belly_color", "has_wing_color"], metadata={
         "help": "CUB colour groups to judge"})
+    text_encoder: str | None = field(default=None, metadata={
+        "help": "embed the captions with this trained text encoder, as the pipeline does (default: the dataset's "
+                "embeddings); needed for a generator trained with --text_encoder"})
     max_images: int | None = field(default=None, metadata={"help": "score at most this many test captions"})
     checkpoints: bool = field(default=False, metadata={"help": "also score every checkpoint (the learning curve)"})
     seed: int = 0
@@ -83,10 +87,15 @@ def main(argv=None):
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     test = load_cub(args.dataset_dir, "test", attributes=False)
     train = load_cub(args.dataset_dir, "train")  # with CUB's labels where the folder has them
-    classifier = load_or_train_classifier(args, train)
     generator = AutoModel.from_pretrained(args.model)
+    if getattr(generator.config, "text_embeddings_from_encoder", False) and not args.text_encoder:
+        raise SystemExit(f"{args.model} was trained on a text encoder's embeddings: pass it as --text_encoder")
+    classifier = load_or_train_classifier(args, train)
+    if args.text_encoder:
+        test = embed_split_captions(test, args.text_encoder)
+        train = embed_split_captions(train, args.text_encoder)
     stage = 2 if hasattr(generator, "stage1") else 1
-    result = {"model": args.model, "stage": stage, "inception_score": None, "fid_inception": None,
+    result = {"model": args.model, "stage": stage, "text_encoder": args.text_encoder, "inception_score": None, "fid_inception": None,
         "inception_note": "not computed: the Inception weights are not available offline"}
     if classifier is None:
         names, labels = attribute_files(Path(args.dataset_dir))

@@ -49,6 +49,9 @@ class ModelArguments:
     conv_channels: int = 1024
     conv_kernel_sizes: list[int] = field(default_factory=lambda: [5, 5], metadata={"help": "one stride-2 conv each"})
     dropout: float = 0.1
+    attention_dropout: float | None = field(default=None, metadata={
+        "help": "dropout on attention weights (default: dropout); on a CPU its random draws cost more than the GEMMs"})
+    activation_dropout: float | None = field(default=None, metadata={"help": "dropout inside the FFN (default: dropout)"})
     max_target_positions: int = 1024
     num_mel_bins: int = 80
     spec_augment: bool = field(default=True, metadata={"help": "SpecAugment masking during training only"})
@@ -116,6 +119,8 @@ def main(argv=None):
                             decoder_layers=model_args.decoder_layers, attention_heads=model_args.attention_heads,
                             ffn_dim=model_args.ffn_dim, conv_channels=model_args.conv_channels,
                             conv_kernel_sizes=tuple(model_args.conv_kernel_sizes), dropout=model_args.dropout,
+                            attention_dropout=model_args.attention_dropout,
+                            activation_dropout=model_args.activation_dropout,
                             max_target_positions=model_args.max_target_positions,
                             generation_max_length=training_args.generation_max_length or 300)
     if model_args.spec_augment:

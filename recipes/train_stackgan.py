@@ -50,6 +50,7 @@ from s2i_hf.training.stackgan import (
     halving_schedule,
     training_step,
 )
+from s2i_hf.training.text_encoder import embed_split_captions
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,9 @@ class ModelArguments:
 class DataArguments:
     dataset_dir: str = field(default=None, metadata={"help": "StackGAN birds folder (CUB_200_2011/, train/, test/)"})
     embedding_file: str = "char-CNN-RNN-embeddings.pickle"
+    text_encoder: str | None = field(default=None, metadata={
+        "help": "embed the captions with this trained text encoder (train_text_encoder.py output) instead of using "
+                "embedding_file's rows: StackGAN then learns the space the pipeline feeds it"})
     captions_per_sample: int = field(default=1, metadata={"help": "average this many random caption embeddings"})
     max_train_samples: int | None = None
     preload_images: bool = field(default=True, metadata={"help": "decode and crop every image once, keep in memory"})
@@ -173,13 +177,18 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
                  normalize_text_embeds=model_args.normalize_text_embeds,
                  projection_discriminator=model_args.projection_discriminator,
                  conditional_batch_norm=model_args.conditional_batch_norm,
-                 stage2_residual=model_args.stage2_residual, stage2_detail_only=model_args.stage2_detail_only)
+                 stage2_residual=model_args.stage2_residual, stage2_detail_only=model_args.stage2_detail_only,
+                 text_embeddings_from_encoder=data_args.text_encoder is not None)
     if model_args.stage == 1:
         config = StackGANConfig(text_embedding_dim=embedding_dim, **sizes)
         return StackGANStage1Generator(config), StackGANStage1Discriminator(config)
     if model_args.stage1_model is None:
         raise SystemExit("--stage 2 needs --stage1_model (a trained Stage-I folder)")
     stage1 = StackGANStage1Generator.from_pretrained(model_args.stage1_model)
+    if stage1.config.text_embeddings_from_encoder != (data_args.text_encoder is not None):
+        trained = "a text encoder's" if stage1.config.text_embeddings_from_encoder else f"{data_args.embedding_file}'s"
+        raise SystemExit(f"{model_args.stage1_model} was trained on {trained} embeddings; train Stage II on the same "
+                         f"(--text_encoder {'PATH' if stage1.config.text_embeddings_from_encoder else 'unset'})")
     if stage1.config.text_embedding_dim != embedding_dim:
         raise SystemExit(f"{model_args.stage1_model} takes {stage1.config.text_embedding_dim}-d text embeddings but "
                          f"{data_args.dataset_dir} holds {embedding_dim}-d ones")
@@ -228,6 +237,8 @@ def main(argv=None):
     train = load_cub(data_args.dataset_dir, "train", embedding_file=data_args.embedding_file)
     if data_args.max_train_samples:
         train = train.select(range(min(data_args.max_train_samples, len(train))))
+    if data_args.text_encoder:
+        train = embed_split_captions(train, data_args.text_encoder)
     attribute_values, real_targets = attribute_targets(model_args, data_args, train)
     image_size = 64 if model_args.stage == 1 else 256
     dataset = StackGANTrainingData(train, image_size, seed=args.seed, captions_per_sample=data_args.captions_per_sample,
@@ -301,6 +312,8 @@ def main(argv=None):
 
     # Fixed noise and captions (of test images: unseen classes) for the sample grids
     test = load_cub(data_args.dataset_dir, "test", embedding_file=data_args.embedding_file)
+    if data_args.text_encoder:
+        test = embed_split_captions(test.select(range(min(args.num_samples, len(test)))), data_args.text_encoder)
     sample_embeds = torch.tensor([test[i]["embeddings"][0] for i in range(min(args.num_samples, len(test)))])
     sample_noise = torch.randn(len(sample_embeds), accelerator.unwrap_model(generator).config.noise_dim,
                                generator=torch.Generator().manual_seed(args.seed))

@@ -9,8 +9,9 @@ real CUB the encoder learns the space StackGAN was trained in. `--objective cont
 a small image encoder (symmetric contrastive loss, same-class pairs not counted as negatives), for data without
 embeddings; StackGAN is then trained on its embeddings. Any field can be overridden (`--max_steps 2`);
 `--resume_from_checkpoint latest` continues from the newest checkpoint. Writes the model and its tokenizer to
---output_dir and prints the test-class figures as JSON: cosine to the targets and caption-to-class R@1
-(regression), caption-to-class R@1 against the image embeddings (contrastive).
+--output_dir and prints the test-class figures as JSON: cosine to the targets and caption-to-class R@1, also of
+the test captions rewritten as spoken requests (regression), caption-to-class R@1 against the image embeddings
+(contrastive). `--request_augmentation 0.5` trains on such rewrites too.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class DataArguments:
     embedding_file: str = "char-CNN-RNN-embeddings.pickle"
     max_train_samples: int | None = field(default=None, metadata={"help": "images (each gives its 10 captions)"})
     max_eval_samples: int | None = None
+    request_augmentation: float = field(default=0.0, metadata={
+        "help": "share of training captions rewritten as spoken requests ('draw me a red-bellied bird ...'), the "
+                "target unchanged (regression only)"})
 
 
 def main(argv=None):
@@ -102,7 +106,9 @@ def main(argv=None):
         trained = JointTextImageModel(model, model_args.image_encoder_width)
         collator = TextImageCollator(tokenizer, model_args.max_length, images["train"])
     else:
-        trained, collator = model, TextEmbeddingCollator(tokenizer, model_args.max_length)
+        trained = model
+        collator = TextEmbeddingCollator(tokenizer, model_args.max_length, data_args.request_augmentation,
+                                         seed=training_args.seed)
     trainer = Trainer(model=trained, args=training_args, train_dataset=splits["train"], data_collator=collator,
                       processing_class=tokenizer)
     result = trainer.train(resume_from_checkpoint=resume)
@@ -116,6 +122,8 @@ def main(argv=None):
         metrics = evaluate_joint(trained, tokenizer, splits["test"], images["test"])
     else:
         metrics = evaluate_text_encoder(model, tokenizer, splits["test"])
+        requests = evaluate_text_encoder(model, tokenizer, splits["test"], as_requests=True)
+        metrics.update({f"requests_{k}": v for k, v in requests.items() if k in ("cosine_to_target", "class_r_at_1")})
     trainer.save_metrics("test", metrics)
     if trainer.is_world_process_zero():
         print(json.dumps(metrics))

@@ -23,6 +23,7 @@ def _synth(args) -> int:
         from .data.synthetic.speech import synthesize_speech_corpus
 
         out = synthesize_speech_corpus(args.out, args.n, seed=args.seed, num_workers=args.num_workers,
+                                       voices=args.voices, phrasing=args.phrasing,
                                        sentences_per_clip=args.sentences_per_clip, overwrite=args.overwrite)
     else:
         from .data.synthetic.birds import synthesize_bird_corpus
@@ -91,7 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0, help="the same seed writes identical files")
     synth.add_argument("--num_workers", type=int, default=None, help="processes (default: all cores, at most 8)")
     synth.add_argument("--sentences_per_clip", type=int, default=1,
-                       help="speech only: captions per clip (2 gives LJSpeech's ~6.6 s mean length)")
+                       help="speech only: sentences per clip (2 gives LJSpeech's ~6.6 s mean length)")
+    synth.add_argument("--voices", choices=["train", "unseen"], default="train",
+                       help="speech only: the training voices (plus the held-out voice in every ninth clip), or "
+                            "voices no training corpus has")
+    synth.add_argument("--phrasing", choices=["captions", "mixed", "unseen"], default="mixed",
+                       help="speech only: CUB-style captions, half captions and half free requests, or requests "
+                            "in sentence shapes no training corpus has")
     synth.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     synth.set_defaults(func=_synth)
 

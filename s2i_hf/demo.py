@@ -86,7 +86,7 @@ def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed:
 
     from tqdm.auto import tqdm
 
-    progress = tqdm(total=8, desc="s2i demo", unit="step")
+    progress = tqdm(total=10, desc="s2i demo", unit="step")
 
     say = progress.write  # above the bar, on stdout
 
@@ -106,6 +106,13 @@ def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed:
     step("speech", [py, "-m", "s2i_hf", "synth", "speech", out / "speech", "--n", speech_clips, "--seed", seed,
                     "--overwrite"])
     step("birds", [py, "-m", "s2i_hf", "synth", "birds", out / "birds", "--n", birds, "--seed", seed, "--overwrite"])
+    # test sets of what training never heard: other voices reading captions, and requests in other sentence shapes
+    step("speech_unseen_voices", [py, "-m", "s2i_hf", "synth", "speech", out / "speech_unseen_voices", "--n",
+                                  report_clips, "--seed", seed + 1, "--voices", "unseen", "--phrasing", "captions",
+                                  "--overwrite"])
+    step("speech_unseen_phrasing", [py, "-m", "s2i_hf", "synth", "speech", out / "speech_unseen_phrasing", "--n",
+                                    report_clips, "--seed", seed + 2, "--voices", "unseen", "--phrasing", "unseen",
+                                    "--overwrite"])
 
     # 2. The four models
     resume = ["--resume_from_checkpoint", "latest"]
@@ -114,17 +121,20 @@ def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed:
     step("text_encoder", [*launch, REPO / "recipes/train_text_encoder.py", "--config",
                           CONFIGS / f"text_encoder_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
                           out / "text_encoder", *resume])
-    # The GAN stages run under a time budget, so a faster step is a better model; bf16 only where it is fast.
+    # The GAN stages train a fixed number of steps (the same model on any CPU); bf16 only where the CPU runs it
+    # natively, where it makes each step about twice as fast (elsewhere it is emulated and far slower).
     gan_bf16 = cpu_has_fast_bf16()
     gan_launch = [*launch, "--mixed_precision", "bf16"] if gan_bf16 else launch
     s1_extra = ["--max_train_minutes", stage1_minutes] if stage1_minutes else []
+    # StackGAN learns the text encoder's embeddings of the captions: what the pipeline will feed it
+    text_space = ["--text_encoder", out / "text_encoder"]
     step("stage1", [*gan_launch, REPO / "recipes/train_stackgan.py", "--stage", 1, "--config",
                     CONFIGS / f"stackgan_stage1_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
-                    out / "stage1", *resume, *s1_extra])
+                    out / "stage1", *text_space, *resume, *s1_extra])
     s2_extra = ["--max_train_minutes", stage2_minutes] if stage2_minutes else []
     step("stage2", [*gan_launch, REPO / "recipes/train_stackgan.py", "--stage", 2, "--config",
                     CONFIGS / f"stackgan_stage2_{scale}.yaml", "--dataset_dir", out / "birds", "--stage1_model",
-                    out / "stage1", "--output_dir", out / "stage2", *resume, *s2_extra])
+                    out / "stage1", "--output_dir", out / "stage2", *text_space, *resume, *s2_extra])
 
     # 3. The bundle
     step("bundle", [py, REPO / "recipes/build_pipeline.py", "--asr", out / "asr", "--text_encoder",
@@ -240,7 +250,24 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
         "text_64px_draft": accuracy(caption_drafts, captions), "text_256px": accuracy(caption_images, captions)}
     figures["text_captions"] = len(captions)
 
-    # 4. A few of these clips go with the bundle as examples (the web app offers them), and the bundle's model
+    # 4. What training never heard: captions read by unseen voices, requests phrased in unseen sentence shapes
+    # (birds of every class: these sets measure the ASR, and the picture from what it heard)
+    for name in ("unseen_voices", "unseen_phrasing"):
+        folder = out / f"speech_{name}"
+        if not (folder / "metadata.csv").is_file():
+            continue
+        data = load_ljspeech(folder, validation_fraction=0.0, test_fraction=1.0)["test"]
+        data = data.select(range(min(report_clips, len(data))))
+        heard = [speech_pipe(row["audio"]["path"], seed=seed + i) for i, row in enumerate(data)]
+        set_refs, set_hyps = data["normalized_text"], [h["text"] for h in heard]
+        drawn = [h["images"][0] if h["images"] else Image.new("RGB", (256, 256)) for h in heard]
+        figures[f"speech_{name}"] = {
+            "clips": len(data), "cer": round(cer.compute(predictions=set_hyps, references=set_refs), 4),
+            "wer": round(wer.compute(predictions=set_hyps, references=set_refs), 4),
+            "attribute_accuracy_256px": accuracy(drawn, set_refs),
+            "examples": [{"reference": r, "transcript": h} for r, h in list(zip(set_refs, set_hyps))[:3]]}
+
+    # 5. A few of these clips go with the bundle as examples (the web app offers them), and the bundle's model
     # card gets the measured figures and sample images
     examples = out / "bundle" / "examples"
     examples.mkdir(exist_ok=True)
@@ -255,7 +282,7 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
     render_bundle_card(out / "bundle", speech_pipe.model, {k: json.dumps(v) if isinstance(v, dict) else v
                                                            for k, v in figures.items()}, samples="samples.png")
 
-    # 5. report.png (the first clips: from speech at 256 px, from the reference text at 256 px, its 64 px draft)
+    # 6. report.png (the first clips: from speech at 256 px, from the reference text at 256 px, its 64 px draft)
     # and report.html
     grid = make_image_grid([im.resize((128, 128)) for im in speech_images[:shown] + text_images + text_drafts],
                            rows=3, cols=shown)

@@ -14,7 +14,7 @@ import torch
 from recipe_helpers import run_recipe
 
 from s2i_hf.data.synthetic.birds import synthesize_bird_corpus
-from s2i_hf.data.synthetic.speech import VOICES, synthesize_speech_corpus
+from s2i_hf.data.synthetic.speech import HELD_OUT_EVERY, synthesize_speech_corpus
 from s2i_hf.models.asr import build_model, build_processor, save_ctc_head
 from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator, StackGANStage2Generator
 from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
@@ -24,8 +24,8 @@ TINY_GAN = dict(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_
 
 @pytest.fixture(scope="session")
 def speech_corpus(tmp_path_factory):
-    """27 spoken captions, three per voice."""
-    return synthesize_speech_corpus(tmp_path_factory.mktemp("corpora") / "speech", n=3 * len(VOICES), seed=1,
+    """27 spoken sentences (captions and requests), three of them by the held-out voice."""
+    return synthesize_speech_corpus(tmp_path_factory.mktemp("corpora") / "speech", n=3 * HELD_OUT_EVERY, seed=1,
                                     num_workers=2)
 
 

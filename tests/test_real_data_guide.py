@@ -58,7 +58,7 @@ def _localize(tokens: list[str], speech: Path, birds: Path, out: Path) -> list[s
 
 def test_every_command_of_the_guide_runs_on_real_format_folders(speech_corpus, bird_corpus, tmp_path):
     commands = [c for c in shell_commands(GUIDE.read_text()) if c[0] in ("accelerate", "python", "s2i")]
-    assert len(commands) == 11
+    assert len(commands) == 12
     outputs = []
     for tokens in commands:
         done = run_recipe(_localize(tokens, speech_corpus, bird_corpus, tmp_path))
@@ -73,7 +73,9 @@ def test_every_command_of_the_guide_runs_on_real_format_folders(speech_corpus, b
     assert stage2["steps"] == 2 and torch.isfinite(torch.tensor(stage2["last_logs"]["g_loss"]))  # 1, resumed to 2
     conditioned = json.loads((tmp_path / "stage1_cub_ac" / "config.json").read_text())
     assert list(conditioned["auxiliary_attributes"]) == ["has_breast_color", "has_wing_color"]
-    evaluation = json.loads(outputs[7])
+    in_text_space = json.loads((tmp_path / "stage1_cub_te" / "config.json").read_text())
+    assert in_text_space["text_embeddings_from_encoder"] is True and in_text_space["text_embedding_dim"] == 1024
+    evaluation = json.loads(outputs[8])
     assert evaluation["stage"] == 2 and "has_breast_color_accuracy" in evaluation["generated"]
     assert "has_breast_color_accuracy" in evaluation["stage1_drafts_generated"]  # the drafts it refined
     assert (tmp_path / "bundle_cub" / "generator" / "model.safetensors").is_file()

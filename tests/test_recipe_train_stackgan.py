@@ -93,6 +93,23 @@ def test_stage2_refuses_a_stage1_of_another_embedding_size(bird_corpus, tmp_path
     assert "takes 32-d text embeddings" in done.stderr and "1024-d" in done.stderr
 
 
+def test_stage1_learns_the_text_encoders_space_and_stage2_must_too(parts, bird_corpus, tmp_path):
+    """--text_encoder: the captions are embedded by the trained encoder (here the tiny 32-d one), which the saved
+    generator records; a Stage II or an evaluation without it is refused, naming the option."""
+    out = tmp_path / "s1"
+    run_recipe([*LAUNCH, *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", out, "--max_steps", "2",
+                "--text_encoder", parts / "te"])
+    config = json.loads((out / "config.json").read_text())
+    assert config["text_embedding_dim"] == 32 and config["text_embeddings_from_encoder"] is True
+    done = run_recipe([sys.executable, "recipes/train_stackgan.py", "--stage", "2", "--config",
+                       "recipes/configs/stackgan_stage2_tiny.yaml", "--dataset_dir", bird_corpus, "--stage1_model",
+                       out, "--output_dir", tmp_path / "s2"], expect_failure=True)
+    assert "trained on a text encoder's embeddings" in done.stderr and "--text_encoder" in done.stderr
+    done = run_recipe([sys.executable, "recipes/evaluate_stackgan.py", "--model", out, "--dataset_dir", bird_corpus],
+                      expect_failure=True)
+    assert "pass it as --text_encoder" in done.stderr
+
+
 def test_two_data_parallel_processes_on_one_cpu(bird_corpus, tmp_path):
     out = tmp_path / "ddp"
     done = run_recipe([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",

@@ -8,7 +8,17 @@ import soundfile as sf
 
 from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.synthetic import domain
-from s2i_hf.data.synthetic.speech import SAMPLING_RATE, VOICES, synthesize_speech_corpus
+from s2i_hf.data.synthetic import requests
+from s2i_hf.data.synthetic.speech import (
+    HELD_OUT_EVERY,
+    HELD_OUT_VOICE,
+    PITCH_RANGE,
+    RATE_RANGE,
+    SAMPLING_RATE,
+    TRAIN_VOICES,
+    UNSEEN_VOICES,
+    synthesize_speech_corpus,
+)
 
 
 def _rows(path):
@@ -18,11 +28,12 @@ def _rows(path):
 
 def test_corpus_has_the_ljspeech_layout(speech_corpus):
     rows = _rows(speech_corpus / "metadata.csv")
-    assert len(rows) == 3 * len(VOICES)
+    assert len(rows) == 3 * HELD_OUT_EVERY
     assert all(len(r) == 3 for r in rows)
     assert rows[0][0] == "SB001-0001"
     for clip_id, text, normalized in rows:
-        assert text == normalized and text[0].isupper() and text.endswith(".")
+        assert normalized == requests.spoken(text) and not any(ch.isdigit() for ch in normalized)
+        assert text[0].isupper() and text[-1] in ".?!"
         info = sf.info(speech_corpus / "wavs" / f"{clip_id}.wav")
         assert (info.samplerate, info.channels, info.subtype, info.format) == (SAMPLING_RATE, 1, "PCM_16", "WAV")
         assert 1.0 < info.duration < 12.0
@@ -33,12 +44,15 @@ def test_voice_and_class_of_every_clip_are_recorded(speech_corpus):
         extra = list(csv.DictReader(f, delimiter="|"))
     texts = {r[0]: r[1] for r in _rows(speech_corpus / "metadata.csv")}
     assert [r["id"] for r in extra] == list(texts)
-    assert sorted({r["voice"] for r in extra}) == sorted(VOICES)
+    assert [r["voice"] == HELD_OUT_VOICE for r in extra] == [i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1
+                                                             for i in range(len(extra))]
+    assert {r["voice"] for r in extra} - {HELD_OUT_VOICE} <= set(TRAIN_VOICES)
+    assert {r["phrasing"] for r in extra} == {"caption", "request"}
     for r in extra:
         belly, wing = (domain.CUB_COLOUR[c] for c in domain.class_colours(int(r["class_id"])))
         named = colours_named(texts[r["id"]])
         assert named.get("has_belly_color", [belly]) == [belly] and named.get("has_wing_color", [wing]) == [wing]
-        assert 140 <= int(r["rate"]) <= 200 and 30 <= int(r["pitch"]) <= 70
+        assert RATE_RANGE[0] <= int(r["rate"]) <= RATE_RANGE[1] and PITCH_RANGE[0] <= int(r["pitch"]) <= PITCH_RANGE[1]
 
 
 def _digest(folder):
@@ -71,3 +85,25 @@ def test_bad_n_is_a_clear_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "s2i_hf", "synth", "speech", str(tmp_path / "x"), "--n", "0"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "--n must be positive" in done.stderr
+
+
+def test_unseen_voices_and_phrasing_are_never_in_a_training_corpus(tmp_path):
+    assert HELD_OUT_VOICE in UNSEEN_VOICES and not set(UNSEEN_VOICES) & set(TRAIN_VOICES)
+    for part in ("opener", "phrase"):
+        assert not set(requests.UNSEEN[part]) & set(requests.TRAIN[part])
+    out = synthesize_speech_corpus(tmp_path / "unseen", n=6, seed=2, voices="unseen", phrasing="unseen")
+    with open(out / "synthesis.csv", newline="") as f:
+        extra = list(csv.DictReader(f, delimiter="|"))
+    assert {r["voice"] for r in extra} <= set(UNSEEN_VOICES) and {r["phrasing"] for r in extra} == {"request"}
+    for _, text, _ in _rows(out / "metadata.csv"):
+        lowered = text.lower()
+        assert any(opener in lowered for opener in requests.UNSEEN["opener"]), text
+        assert any(word in lowered for word in ("sporting", "dressed in", "-breasted bird whose", "its wings",
+                                                "tiny thing", "colored")), text
+
+
+def test_numbers_are_spelled_out_as_ljspeech_normalizes_them():
+    assert [requests.number_words(n) for n in (0, 7, 13, 20, 21, 99, 100, 105, 342)] == [
+        "zero", "seven", "thirteen", "twenty", "twenty-one", "ninety-nine", "one hundred", "one hundred five",
+        "three hundred forty-two"]
+    assert requests.spoken("About 19 inches, 2 of them.") == "About nineteen inches, two of them."

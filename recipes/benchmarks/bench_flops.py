@@ -80,7 +80,7 @@ def asr_step(preset: dict, batch_size: int, seconds: float = 6.6, characters: in
     from s2i_hf.models.asr.speech_transformer import build_model, build_processor
 
     keys = ("d_model", "encoder_layers", "decoder_layers", "attention_heads", "ffn_dim", "conv_channels",
-            "conv_kernel_sizes")
+            "conv_kernel_sizes", "dropout", "attention_dropout", "activation_dropout")
     model = build_model(build_processor(), **{k: preset[k] for k in keys if k in preset}).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     frames = int(seconds * 100)

@@ -7,10 +7,15 @@ was trained in, so a trained StackGAN accepts the new encoder's embeddings of se
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 import datasets
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ..data.caption_requests import as_request
 
 
 def caption_pairs(split: datasets.Dataset) -> datasets.Dataset:
@@ -26,13 +31,18 @@ def caption_pairs(split: datasets.Dataset) -> datasets.Dataset:
 
 
 class TextEmbeddingCollator:
-    """Tokenizes a batch of pairs (dynamic padding, truncated at the encoder's max_length)."""
+    """Tokenizes a batch of pairs (dynamic padding, truncated at the encoder's max_length). With
+    `request_augmentation` p, each caption is rewritten as a spoken request (`as_request`) with probability p, its
+    target unchanged: the encoder learns to read requests as the captions they restate."""
 
-    def __init__(self, tokenizer, max_length: int):
+    def __init__(self, tokenizer, max_length: int, request_augmentation: float = 0.0, seed: int = 0):
         self.tokenizer, self.max_length = tokenizer, max_length
+        self.request_augmentation, self.rng = request_augmentation, random.Random(seed)
 
     def __call__(self, rows: list[dict]) -> dict:
-        batch = self.tokenizer([r["text"] for r in rows], padding=True, truncation=True, max_length=self.max_length,
+        texts = [as_request(r["text"], self.rng) if self.rng.random() < self.request_augmentation else r["text"]
+                 for r in rows]
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
                                return_tensors="pt")
         batch["target_embeds"] = torch.tensor(np.stack([r["target_embeds"] for r in rows]), dtype=torch.float32)
         return batch
@@ -57,9 +67,13 @@ def class_retrieval_r_at_1(embeds: torch.Tensor, class_ids: torch.Tensor, class_
     return float((class_order[sims.argmax(1)] == class_ids).float().mean())
 
 
-def evaluate_text_encoder(model, tokenizer, pairs: datasets.Dataset) -> dict:
-    """Cosine to the target embeddings, and class R@1 of the new embeddings next to the targets' own (the ceiling)."""
-    predicted = embed_texts(model, tokenizer, pairs["text"])
+def evaluate_text_encoder(model, tokenizer, pairs: datasets.Dataset, as_requests: bool = False) -> dict:
+    """Cosine to the target embeddings, and class R@1 of the new embeddings next to the targets' own (the ceiling).
+    `as_requests`: each caption is first rewritten as a spoken request (seeded by its row), the target unchanged."""
+    texts = pairs["text"]
+    if as_requests:
+        texts = [as_request(text, random.Random(i)) for i, text in enumerate(texts)]
+    predicted = embed_texts(model, tokenizer, texts)
     targets = torch.tensor(pairs.with_format("numpy")["target_embeds"][:], dtype=torch.float32)
     class_ids = torch.tensor(pairs["class_id"])
     classes = class_ids.unique()
@@ -153,3 +167,28 @@ def evaluate_joint(model: JointTextImageModel, tokenizer, pairs: datasets.Datase
     class_embeds = torch.stack([image_embeds[image_classes == c].mean(0) for c in classes])
     return {"class_r_at_1_image": class_retrieval_r_at_1(texts, class_ids, class_embeds, classes),
             "num_captions": len(pairs), "num_classes": len(classes)}
+
+
+def embed_split_captions(split: datasets.Dataset, text_encoder: str, batch_size: int = 256) -> datasets.Dataset:
+    """`split` with its `embeddings` recomputed from its `captions` by a trained text encoder (a folder written by
+    recipes/train_text_encoder.py).
+
+    The pipeline feeds StackGAN this encoder's embeddings of the transcript, not the char-CNN-RNN rows the encoder
+    was regressed onto; trained on the encoder's own embeddings of the training captions, StackGAN learns the space
+    it is fed at inference, the encoder's errors included."""
+    from transformers import AutoModel, AutoTokenizer
+
+    folder = Path(text_encoder)
+    if not (folder / "config.json").is_file():
+        raise SystemExit(f"--text_encoder {text_encoder}: not a trained text-encoder folder (no config.json)")
+    model, tokenizer = AutoModel.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+    captions = split["captions"]
+    per_image = {len(c) for c in captions}
+    if len(per_image) != 1:
+        raise ValueError(f"images have differing numbers of captions {sorted(per_image)[:5]}")
+    flat = [caption for image_captions in captions for caption in image_captions]
+    embeds = embed_texts(model, tokenizer, flat, batch_size).numpy().reshape(len(split), per_image.pop(), -1)
+    features = split.features.copy()
+    features["embeddings"] = datasets.Array2D(embeds.shape[1:], "float32")
+    return split.map(lambda _, index: {"embeddings": embeds[index]}, with_indices=True, batched=True,
+                     features=features, desc="embedding captions")

@@ -1,12 +1,15 @@
-"""Spoken bird captions written as an LJSpeech-1.1 folder, synthesized by eSpeak NG.
+"""Spoken bird captions and requests written as an LJSpeech-1.1 folder, synthesized by eSpeak NG.
 
-    s2i synth speech outputs/speech --n 3000 --seed 0
+    s2i synth speech outputs/speech --n 3000 --seed 0                                      # training corpus
+    s2i synth speech outputs/speech_unseen_voices --n 200 --voices unseen --phrasing captions  # test corpora
+    s2i synth speech outputs/speech_unseen_phrasing --n 200 --phrasing unseen
 
 Layout (the real LJSpeech-1.1 one, plus one side file):
     metadata.csv      id|text|normalized_text, no header, like LJSpeech
     wavs/<id>.wav     mono 16-bit PCM at 22,050 Hz
-    synthesis.csv     id|voice|rate|pitch|class_id, with a header: who spoke each clip and which bird class the
-                      caption describes, so that a voice (and unseen classes) can be held out for testing
+    synthesis.csv     id|voice|rate|pitch|class_id|phrasing, with a header: who spoke each clip, which bird class
+                      it describes and whether as a caption or a request, so that a voice (and unseen classes) can
+                      be held out for testing
 Each clip's voice, rate (words/minute) and pitch are drawn from the seed; the same seed gives identical files.
 """
 
@@ -20,19 +23,28 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from . import domain
+from . import domain, requests
 from .espeak import ESpeak
 from .writing import parallel_map, staged_output_dir
 
-# eSpeak NG voice + variant names. Several accents and both sexes, so the ASR meets speaker variety;
-# HELD_OUT_VOICE is spoken in the corpus too, and loaders move its clips to the test split on request.
-VOICES = (
-    "en-us+m1", "en-us+m3", "en-us+f2", "en+m2", "en+f1", "en-gb-scotland+m5", "en-gb-x-rp+f3", "en-029+m4",
-    "en-us+f4",
-)
+# eSpeak NG voices are an accent ("en-us") plus a variant ("+m3": the speaker's sex, age, timbre). The training
+# corpus draws from every English accent but one and from human-sounding variants; UNSEEN_VOICES (the remaining
+# accent, and variants never drawn in training) make the test corpus of `--voices unseen`. HELD_OUT_VOICE, of an
+# unseen variant, is spoken in every ninth clip of a training corpus so that loaders can move it to the test split.
+ACCENTS = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-x-gbclan")
+VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f5", "klatt", "klatt2", "klatt4", "Alex",
+            "Andy", "Annie", "anika", "aunty", "belinda", "benjamin", "caleb", "david", "Denis", "edward", "Gene",
+            "ian", "iven", "john", "Lee", "linda", "max", "Mike", "norbert", "paul", "quincy", "rob", "robert",
+            "shelby", "steph", "Storm", "travis", "victor")
+TRAIN_VOICES = tuple(f"{accent}+{variant}" for accent in ACCENTS for variant in VARIANTS)
+UNSEEN_ACCENTS = ("en-gb-x-gbcwmd",)
+UNSEEN_VARIANTS = ("f4", "m8", "klatt3", "Michael", "grandma", "adam", "Hugo", "zac")
+UNSEEN_VOICES = tuple(f"{accent}+{variant}" for accent in ACCENTS + UNSEEN_ACCENTS for variant in UNSEEN_VARIANTS) + \
+    tuple(f"{accent}+{variant}" for accent in UNSEEN_ACCENTS for variant in VARIANTS)
 HELD_OUT_VOICE = "en-us+f4"
-RATE_RANGE = (140, 200)  # words per minute; LJSpeech reads at about 170
-PITCH_RANGE = (30, 70)  # eSpeak's 0-99 scale, 50 is the voice's own
+HELD_OUT_EVERY = 9
+RATE_RANGE = (130, 210)  # words per minute; LJSpeech reads at about 170
+PITCH_RANGE = (25, 75)  # eSpeak's 0-99 scale, 50 is the voice's own
 SAMPLING_RATE = 22050
 
 # eSpeak's output depends on what its process spoke before, so clips are spoken in fixed blocks, each in a fresh
@@ -53,21 +65,38 @@ def _speak_block(jobs: list[tuple]) -> int:
     return len(jobs)
 
 
+def _sentence(bird: domain.Bird, rng: random.Random, kind: str, phrasing: str) -> tuple[str, str]:
+    """(text, normalized text) of one sentence about `bird`: a capitalised CUB-style caption, or a request."""
+    if kind == "caption":
+        text = domain.caption(bird, rng)
+        text = text[0].upper() + text[1:]
+        return text, text  # captions hold no numbers or abbreviations
+    return requests.request(bird, rng, requests.UNSEEN if phrasing == "unseen" else requests.TRAIN)
+
+
 def synthesize_speech_corpus(
     out_dir: str | os.PathLike,
     n: int,
     seed: int = 0,
     num_workers: int | None = None,
-    voices: tuple[str, ...] = VOICES,
+    voices: str = "train",
+    phrasing: str = "mixed",
     sentences_per_clip: int = 1,
     overwrite: bool = False,
 ) -> Path:
     """Write `n` spoken captions of random birds (all 100 classes) as an LJSpeech-1.1 folder; return its path.
 
-    `sentences_per_clip` > 1 joins captions of one bird into longer clips (two give LJSpeech's ~6.6 s mean).
+    `voices`: "train" (TRAIN_VOICES, and HELD_OUT_VOICE in every ninth clip) or "unseen" (UNSEEN_VOICES only).
+    `phrasing`: "captions" (CUB-style captions), "mixed" (half captions, half requests in the training shapes of
+    `requests.py`) or "unseen" (requests in the shapes no training corpus has).
+    `sentences_per_clip` > 1 joins sentences about one bird into longer clips (two give LJSpeech's ~6.6 s mean).
     """
     if n <= 0:
         raise ValueError(f"--n must be positive, got {n}")
+    if voices not in ("train", "unseen"):
+        raise ValueError(f"--voices must be train or unseen, got {voices!r}")
+    if phrasing not in ("captions", "mixed", "unseen"):
+        raise ValueError(f"--phrasing must be captions, mixed or unseen, got {phrasing!r}")
     rng = random.Random(seed)
     rows, jobs = [], []
     with staged_output_dir(out_dir, overwrite) as staging:
@@ -75,24 +104,27 @@ def synthesize_speech_corpus(
         for i in range(n):
             clip_id = f"SB{i // 1000 + 1:03d}-{i % 1000 + 1:04d}"
             bird = domain.sample_bird(rng)
-            text = " ".join(domain.caption(bird, rng) for _ in range(sentences_per_clip))
-            text = text[0].upper() + text[1:]
-            voice = voices[i % len(voices)]
+            kind = "caption" if phrasing == "captions" or (phrasing == "mixed" and rng.random() < 0.5) else "request"
+            sentences = [_sentence(bird, rng, kind, phrasing) for _ in range(sentences_per_clip)]
+            text, normalized = (" ".join(parts) for parts in zip(*sentences))
+            if voices == "unseen":
+                voice = rng.choice(UNSEEN_VOICES)
+            else:
+                voice = HELD_OUT_VOICE if i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1 else rng.choice(TRAIN_VOICES)
             rate, pitch = rng.randint(*RATE_RANGE), rng.randint(*PITCH_RANGE)
-            rows.append((clip_id, text, voice, rate, pitch, bird.class_id))
-            jobs.append((str(staging / "wavs" / f"{clip_id}.wav"), text, voice, rate, pitch, rng.random()))
+            rows.append((clip_id, text, normalized, voice, rate, pitch, bird.class_id, kind))
+            jobs.append((str(staging / "wavs" / f"{clip_id}.wav"), normalized, voice, rate, pitch, rng.random()))
         workers = num_workers or min(os.cpu_count() or 1, 8)
         blocks = [jobs[i:i + BLOCK_SIZE] for i in range(0, len(jobs), BLOCK_SIZE)]
         for _ in parallel_map(_speak_block, blocks, workers, desc=f"speaking captions ({BLOCK_SIZE} a block)",
                               fresh_process_per_item=True):
             pass
         with open(staging / "metadata.csv", "w", newline="", encoding="utf-8") as f:
-            for clip_id, text, *_ in rows:
-                # The captions hold no numbers or abbreviations, so the normalized text equals the text.
-                f.write(f"{clip_id}|{text}|{text}\n")
+            for clip_id, text, normalized, *_ in rows:
+                f.write(f"{clip_id}|{text}|{normalized}\n")
         with open(staging / "synthesis.csv", "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f, delimiter="|", lineterminator="\n")
-            writer.writerow(["id", "voice", "rate", "pitch", "class_id"])
-            for clip_id, _, voice, rate, pitch, cid in rows:
-                writer.writerow([clip_id, voice, rate, pitch, cid])
+            writer.writerow(["id", "voice", "rate", "pitch", "class_id", "phrasing"])
+            for clip_id, _, _, voice, rate, pitch, cid, kind in rows:
+                writer.writerow([clip_id, voice, rate, pitch, cid, kind])
     return Path(out_dir)

@@ -37,6 +37,9 @@ class StackGANConfig(PreTrainedConfig):
         values (e.g. {"has_belly_color": [15 colours], ...}); the discriminators then also classify each attribute from the
         image (AC-GAN, Odena et al. 2017), which makes the text conditioning take hold far sooner. None: the
         reference networks.
+    text_embeddings_from_encoder (`bool`, defaults to False): not in the reference. Trained on the embeddings a
+        trained text encoder gives the training captions (`--text_encoder`), not on the dataset's char-CNN-RNN
+        rows: the space the speech-to-image pipeline feeds it. A Stage II must then be trained the same way.
     """
 
     model_type = "stackgan"
@@ -56,6 +59,7 @@ class StackGANConfig(PreTrainedConfig):
     stage2_residual: bool = False
     stage2_detail_only: bool = False
     auxiliary_attributes: dict[str, list[str]] | None = None
+    text_embeddings_from_encoder: bool = False
 
     def validate_architecture(self):
         """Part of `@strict`-powered validation: the widths must survive the halvings of the up-blocks."""
