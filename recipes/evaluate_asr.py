@@ -28,13 +28,14 @@ from s2i_hf.models.asr import load_ctc_head, transcribe
 
 def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_speaker: str | None = None,
                  batch_size: int = 1, max_samples: int | None = None, validation_fraction: float = 0.05,
-                 test_fraction: float = 0.05, decoding: str = "auto", beam_size: int = 4) -> dict:
+                 test_fraction: float = 0.05, decoding: str = "auto", beam_size: int = 4,
+                 ctc_weight: float = 0.5) -> dict:
     model = AutoModelForSpeechSeq2Seq.from_pretrained(model_dir).eval()
     processor = AutoProcessor.from_pretrained(model_dir)
     ctc_head = None if decoding == "attention" else load_ctc_head(model_dir, model)
     if decoding == "joint" and ctc_head is None:
         raise SystemExit(f"--decoding joint: {model_dir} has no CTC head (ctc_head.safetensors)")
-    run = dict(ctc_head=ctc_head, beam_size=beam_size)
+    run = dict(ctc_head=ctc_head, beam_size=beam_size, ctc_weight=ctc_weight)
     if split == "all":  # every clip: a corpus made for testing
         validation_fraction, test_fraction, split = 0.0, 1.0, "test"
     data = load_ljspeech(dataset_dir, validation_fraction, test_fraction, test_speaker=test_speaker)[split]
@@ -56,7 +57,8 @@ def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_spe
         "wer": round(load_metric("wer").compute(predictions=hyps, references=refs), 4),
         "cer": round(load_metric("cer").compute(predictions=hyps, references=refs), 4),
         "rtf": round(busy / audio_seconds, 4),
-        "decoding": f"joint CTC/attention, beam {beam_size}" if ctc_head is not None else "greedy attention",
+        "decoding": (f"joint CTC/attention, beam {beam_size}, CTC weight {ctc_weight}" if ctc_head is not None
+                     else "greedy attention"),
         "batch_size": batch_size,
         "audio_seconds": round(audio_seconds, 1),
         "threads": torch.get_num_threads(),
@@ -77,9 +79,11 @@ def main(argv=None):
     parser.add_argument("--decoding", default="auto", choices=["auto", "joint", "attention"],
                         help="auto: joint CTC/attention when the model has a CTC head, else greedy attention")
     parser.add_argument("--beam_size", type=int, default=4)
+    parser.add_argument("--ctc_weight", type=float, default=0.5, help="joint decoding: the CTC score's weight")
     args = parser.parse_args(argv)
     print(json.dumps(evaluate_asr(args.model, args.dataset_dir, args.split, args.test_speaker, args.batch_size,
-                                  args.max_samples, decoding=args.decoding, beam_size=args.beam_size)))
+                                  args.max_samples, decoding=args.decoding, beam_size=args.beam_size,
+                                  ctc_weight=args.ctc_weight)))
 
 
 if __name__ == "__main__":

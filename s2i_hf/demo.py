@@ -156,6 +156,17 @@ def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed:
     return figures
 
 
+def _synthesis_column(folder: Path, column: str) -> dict[str, str]:
+    """id -> `column` of a synthetic speech corpus's synthesis.csv (empty where the file or column is missing)."""
+    import csv
+
+    path = folder / "synthesis.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {row["id"]: row[column] for row in csv.DictReader(f, delimiter="|") if column in row}
+
+
 def write_report(out: Path, report_clips: int, seed: int, report_captions: int = 400) -> dict:
     """Speech of unseen classes by the held-out voice through the bundle (`report_clips` clips), and
     `report_captions` unseen-class captions of the birds' test split as text: transcript CER/WER, and for the 64 px
@@ -203,6 +214,15 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
     figures = {"clips": len(rows), "clips_of_unseen_classes": min(len(unseen), len(rows)),
                "cer": round(cer.compute(predictions=hyps, references=refs), 4),
                "wer": round(wer.compute(predictions=hyps, references=refs), 4)}
+    # the same clips by what was said: CUB-style captions alone, and the rest (requests, plain English added)
+    kinds = _synthesis_column(out / "speech", "phrasing")
+    for label, keep in (("captions", lambda kind: kind == "caption"), ("requests", lambda kind: kind != "caption")):
+        chosen = [k for k, r in enumerate(rows) if keep(kinds.get(r["id"], "caption"))]
+        if chosen:
+            figures[f"{label}_clips"] = len(chosen)
+            for name, metric in (("cer", cer), ("wer", wer)):
+                figures[f"{label}_{name}"] = round(metric.compute(predictions=[hyps[k] for k in chosen],
+                                                                  references=[refs[k] for k in chosen]), 4)
 
     # 2. Text: unseen-class captions of the birds' test split that name both colours, at 64 and 256 px
     test = load_cub(out / "birds", "test", attributes=False)

@@ -136,7 +136,8 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     done = run_recipe(cmd)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["clips"] >= 1 and 0.0 <= figures["cer"] and set(figures["minutes"]) == {
-        "speech", "birds", "asr", "text_encoder", "stage1", "stage2", "bundle", "report"}
+        "speech", "birds", "speech_unseen_voices", "speech_unseen_phrasing", "asr", "text_encoder", "stage1",
+        "stage2", "bundle", "report"}
     for path in ("report.html", "report.png", "bundle/config.json", "bundle/generator/model.safetensors",
                  "bundle/samples.png", "report.json"):
         assert (out / path).is_file(), path
@@ -146,11 +147,15 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     assert set(accuracy) == {"speech_64px_draft", "speech_256px", "text_64px_draft", "text_256px"}
     assert accuracy["text_256px"]["captions_naming_both"] == figures["text_captions"] >= 1
     assert figures["cpu"]["cores"] >= 1 and "native_bf16" in figures["cpu"]
+    for name in ("speech_unseen_voices", "speech_unseen_phrasing"):  # what training never heard, scored
+        assert figures[name]["clips"] == 3 and 0.0 <= figures[name]["cer"], name
+        assert "both" in figures[name]["attribute_accuracy_256px"]
+    assert figures.get("captions_clips", 0) + figures.get("requests_clips", 0) == figures["clips"]
     assert len(list((out / "bundle" / "examples").glob("*.wav"))) == min(4, figures["clips"])  # for the web app
     card = (out / "bundle" / "README.md").read_text()
     assert "samples.png" in card and "| cer |" in card
     again = run_recipe(cmd)  # rerun: every step is found complete, only the report is redone
-    assert again.stdout.count("done already") == 7
+    assert again.stdout.count("done already") == 9
 
 
 def test_a_missing_bundle_is_named_in_the_error(tmp_path):

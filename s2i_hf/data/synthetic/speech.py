@@ -8,8 +8,8 @@ Layout (the real LJSpeech-1.1 one, plus one side file):
     metadata.csv      id|text|normalized_text, no header, like LJSpeech
     wavs/<id>.wav     mono 16-bit PCM at 22,050 Hz
     synthesis.csv     id|voice|rate|pitch|class_id|phrasing, with a header: who spoke each clip, which bird class
-                      it describes and whether as a caption or a request, so that a voice (and unseen classes) can
-                      be held out for testing
+                      it describes and how (caption, request, either with "+english"), so that a voice (and unseen
+                      classes) can be held out for testing
 Each clip's voice, rate (words/minute) and pitch are drawn from the seed; the same seed gives identical files.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from . import domain, requests
+from . import domain, english, requests
 from .espeak import ESpeak
 from .writing import parallel_map, staged_output_dir
 
@@ -42,6 +42,7 @@ UNSEEN_VARIANTS = ("f4", "m8", "klatt3", "Michael", "grandma", "adam", "Hugo", "
 UNSEEN_VOICES = tuple(f"{accent}+{variant}" for accent in ACCENTS + UNSEEN_ACCENTS for variant in UNSEEN_VARIANTS) + \
     tuple(f"{accent}+{variant}" for accent in UNSEEN_ACCENTS for variant in VARIANTS)
 HELD_OUT_VOICE = "en-us+f4"
+ENGLISH_SHARE = 0.3  # of a training corpus's clips that also say a sentence of plain English (english.py)
 HELD_OUT_EVERY = 9
 RATE_RANGE = (130, 210)  # words per minute; LJSpeech reads at about 170
 PITCH_RANGE = (25, 75)  # eSpeak's 0-99 scale, 50 is the voice's own
@@ -88,7 +89,8 @@ def synthesize_speech_corpus(
 
     `voices`: "train" (TRAIN_VOICES, and HELD_OUT_VOICE in every ninth clip) or "unseen" (UNSEEN_VOICES only).
     `phrasing`: "captions" (CUB-style captions), "mixed" (half captions, half requests in the training shapes of
-    `requests.py`) or "unseen" (requests in the shapes no training corpus has).
+    `requests.py`, and in 30 % of the clips a sentence of plain English before or after, `english.py`) or
+    "unseen" (requests in the shapes no training corpus has).
     `sentences_per_clip` > 1 joins sentences about one bird into longer clips (two give LJSpeech's ~6.6 s mean).
     """
     if n <= 0:
@@ -106,6 +108,10 @@ def synthesize_speech_corpus(
             bird = domain.sample_bird(rng)
             kind = "caption" if phrasing == "captions" or (phrasing == "mixed" and rng.random() < 0.5) else "request"
             sentences = [_sentence(bird, rng, kind, phrasing) for _ in range(sentences_per_clip)]
+            if phrasing == "mixed" and rng.random() < ENGLISH_SHARE:  # plain English before or after
+                sentence = english.english_sentence(rng)
+                sentences.insert(rng.choice((0, len(sentences))), (sentence, sentence))
+                kind += "+english"
             text, normalized = (" ".join(parts) for parts in zip(*sentences))
             if voices == "unseen":
                 voice = rng.choice(UNSEEN_VOICES)
