@@ -4,11 +4,13 @@
 
 Steps (each a recipe run as users run it, each skipped when its output is complete, each training resumable, so
 an interrupted demo continues where it stopped when rerun):
- 1. spoken captions (LJSpeech format) and synthetic birds (CUB format);
- 2. the ASR (asr_demo.yaml), the text encoder (text_encoder_demo.yaml), StackGAN Stage I and Stage II (demo presets);
+ 1. spoken captions and requests (LJSpeech format), synthetic birds (CUB format), and two speech test sets of what
+    training never hears (other voices reading captions; requests in other sentence shapes);
+ 2. the ASR (asr_demo.yaml), the text encoder (text_encoder_demo.yaml), StackGAN Stage I and Stage II (demo presets,
+    trained on the text encoder's embeddings of the captions);
  3. the bundle (recipes/build_pipeline.py);
- 4. the speech-to-image pipeline on spoken captions of unseen bird classes by the held-out voice, and the same
-    captions as text: transcript CER/WER, attribute accuracy of both sets of images, written as report.html/png.
+ 4. the speech-to-image pipeline on speech about unseen bird classes by the held-out voice, the same sentences as
+    text, and the two test sets: transcript CER/WER, attribute accuracy of the images, written as report.html/png.
 """
 
 from __future__ import annotations

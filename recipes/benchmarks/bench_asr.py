@@ -1,13 +1,15 @@
 """ASR benchmark: our Speech-Transformer against pocketsphinx on the same held-out clips, plus training speed.
 
-    python recipes/benchmarks/bench_asr.py --model outputs/asr_demo --dataset_dir outputs/speech3k \
-        --test_speaker en-us+f4 --max_samples 100 --repeats 3
+    python recipes/benchmarks/bench_asr.py --model outputs/demo/asr --dataset_dir outputs/demo/speech \
+        --test_speaker en-us+f4 --max_samples 100 --repeats 3 \
+        --unseen_sets outputs/demo/speech_unseen_voices outputs/demo/speech_unseen_phrasing
 
 Quality and speed of recognition (WER, CER, RTF at batch 1 and 16, peak RSS of the evaluation) for our model,
 decoded jointly with its CTC head (the default) and greedily with the attention decoder alone, side by side;
 and WER, CER, RTF of pocketsphinx (pip, with its bundled en-us model) on the same clips in the same run. Training
 throughput, in seconds of speech per second, for the demo and ljspeech presets over --train_steps steps each, in
-subprocesses whose peak RSS is reported. Prints one JSON object.
+subprocesses whose peak RSS is reported. `--unseen_sets`: whole test corpora of what training never heard (other
+voices, other sentence shapes), both systems on each. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ from s2i_hf.data.ljspeech import load_ljspeech  # noqa: E402
 from s2i_hf.metrics import load_metric  # noqa: E402
 
 
-def pocketsphinx_scores(dataset_dir, test_speaker, max_samples):
+def pocketsphinx_scores(dataset_dir, test_speaker, max_samples, every_clip: bool = False):
     from pocketsphinx import Decoder
 
-    data = load_ljspeech(dataset_dir, test_speaker=test_speaker)["test"]
+    fractions = {"validation_fraction": 0.0, "test_fraction": 1.0} if every_clip else {}
+    data = load_ljspeech(dataset_dir, test_speaker=test_speaker, **fractions)["test"]
     data = data.select(range(min(max_samples, len(data))))
     decoder = Decoder(samprate=16000)
     waves = [load_audio(a, 16000) for a in data["audio"]]
@@ -75,6 +78,8 @@ def main():
     parser.add_argument("--max_samples", type=int, default=100)
     parser.add_argument("--train_steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3, help="decoding runs per variant; RTFs are medians")
+    parser.add_argument("--unseen_sets", nargs="*", default=[], help="test corpora scored whole, both systems (e.g. "
+                        "s2i synth speech ... --voices unseen / --phrasing unseen)")
     args = parser.parse_args()
 
     ours = {}
@@ -90,6 +95,12 @@ def main():
                           "eval_peak_rss_mb": max(r["peak_rss_mb"] for r in runs[16]), "threads": b1["threads"],
                           "examples": b1["examples"]}
     sphinx = pocketsphinx_scores(args.dataset_dir, args.test_speaker, args.max_samples)
+    unseen = {}
+    for folder in args.unseen_sets:
+        mine = evaluate_asr(args.model, folder, split="all", max_samples=args.max_samples)
+        unseen[Path(folder).name] = {
+            "clips": mine["n"], "ours": {k: mine[k] for k in ("decoding", "wer", "cer", "rtf", "examples")},
+            "pocketsphinx": pocketsphinx_scores(folder, None, args.max_samples, every_clip=True)}
     train = load_ljspeech(args.dataset_dir, test_speaker=args.test_speaker)["train"]
     mean_seconds = float(np.mean(train["duration"]))
     throughput = {}
@@ -110,6 +121,7 @@ def main():
         "test_clips": b1["n"], "held_out_voice": args.test_speaker,
         "ours": ours,
         "pocketsphinx": sphinx,
+        "unseen_sets": unseen,
         "speedup_vs_pocketsphinx_batch1": round(sphinx["rtf"] / ours["joint"]["rtf_batch1"], 1),
         "training": throughput, "train_clip_mean_seconds": round(mean_seconds, 2),
     }, indent=2))
