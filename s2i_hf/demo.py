@@ -158,17 +158,6 @@ def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed:
     return figures
 
 
-def _synthesis_column(folder: Path, column: str) -> dict[str, str]:
-    """id -> `column` of a synthetic speech corpus's synthesis.csv (empty where the file or column is missing)."""
-    import csv
-
-    path = folder / "synthesis.csv"
-    if not path.is_file():
-        return {}
-    with open(path, newline="", encoding="utf-8") as f:
-        return {row["id"]: row[column] for row in csv.DictReader(f, delimiter="|") if column in row}
-
-
 def write_report(out: Path, report_clips: int, seed: int, report_captions: int = 400) -> dict:
     """Speech of unseen classes by the held-out voice through the bundle (`report_clips` clips), and
     `report_captions` unseen-class captions of the birds' test split as text: transcript CER/WER, and for the 64 px
@@ -183,7 +172,7 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
 
     from .data.caption_attributes import colours_named
     from .data.cub import load_cub
-    from .data.ljspeech import load_ljspeech
+    from .data.ljspeech import load_ljspeech, read_synthesis
     from .data.synthetic.domain import class_split
     from .metrics import load_metric
     from .metrics.bird_quality import captions_naming, fit_judge, wilson_interval
@@ -217,7 +206,7 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
                "cer": round(cer.compute(predictions=hyps, references=refs), 4),
                "wer": round(wer.compute(predictions=hyps, references=refs), 4)}
     # the same clips by what was said: CUB-style captions alone, and the rest (requests, plain English added)
-    kinds = _synthesis_column(out / "speech", "phrasing")
+    kinds = {clip: row.get("phrasing", "caption") for clip, row in read_synthesis(out / "speech").items()}
     for label, keep in (("captions", lambda kind: kind == "caption"), ("requests", lambda kind: kind != "caption")):
         chosen = [k for k, r in enumerate(rows) if keep(kinds.get(r["id"], "caption"))]
         if chosen:

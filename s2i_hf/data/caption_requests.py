@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 import re
 
+from .caption_attributes import CUB_COLOURS
+
 OPENERS = ("draw me", "draw", "show me", "can you draw", "could you draw me", "please draw", "make me",
            "i'd like to see", "i want", "give me", "paint me", "can i get", "let's see", "generate",
            "create a picture of", "i would like a picture of", "can you show me", "picture", "imagine",
@@ -21,7 +23,7 @@ FILLERS = ("um", "uh", "okay so", "so", "well", "hmm", "alright")
 CLOSERS = ("please", "thanks", "for me", "if you can", "thank you")
 COMPOUNDS = {"belly": "bellied", "breast": "breasted", "throat": "throated", "crown": "crowned", "head": "headed",
              "wing": "winged", "wings": "winged", "tail": "tailed", "back": "backed", "bill": "billed"}
-_COLOUR = r"(?:blue|brown|iridescent|purple|rufous|grey|gray|yellow|olive|green|pink|orange|black|white|red|buff)"
+_COLOUR = "(?:" + "|".join((*CUB_COLOURS, "gray")) + ")"
 # "a red belly" in a list of features: an optional article, one colour, the part, then a list separator or the end
 _FEATURE = re.compile(rf"(?:an? )?({_COLOUR}) ({'|'.join(COMPOUNDS)})(?=$|,| and )")
 _SHARED = re.compile(r"(?:,| and) (?:(?:and|its|the) )?(?:belly|breast|chest|throat|crown|head|wings?|tail|back|bill|"
@@ -36,7 +38,7 @@ def _subject(text: str, rng: random.Random) -> str:
     return re.sub(r"\bbird (?:has|have) ", lambda m: rng.choice(("bird with ", "bird that has ")), text, count=1)
 
 
-def _compound(text: str, rng: random.Random) -> str:
+def _compound(text: str) -> str:
     """Move the first "<colour> <part>" after "bird with" into a compound before "bird": "a bird with a red belly
     and blue wings" -> "a red-bellied bird with blue wings". Unchanged where the caption has no such list."""
     match = re.search(r"\bbird (with|that has) (.*)$", text)
@@ -68,7 +70,7 @@ def as_request(caption: str, rng: random.Random, compound_probability: float = 0
     text = caption.strip().lower().rstrip(" .!")
     text = _subject(text, rng)
     if rng.random() < compound_probability:
-        text = _compound(text, rng)
+        text = _compound(text)
     words = [rng.choice(FILLERS)] if rng.random() < 0.3 else []
     words += [rng.choice(OPENERS), text]
     if rng.random() < 0.3:

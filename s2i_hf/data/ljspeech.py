@@ -55,15 +55,20 @@ def split_of(clip_id: str, validation_fraction: float, test_fraction: float) -> 
     return "validation" if u < test_fraction + validation_fraction else "train"
 
 
+def read_synthesis(folder: str | os.PathLike) -> dict[str, dict]:
+    """id -> its row of a synthetic corpus's synthesis.csv (voice, rate, pitch, class_id, phrasing); empty for a
+    folder without one (the real LJSpeech)."""
+    synthesis = Path(folder) / "synthesis.csv"
+    if not synthesis.is_file():
+        return {}
+    with open(synthesis, newline="", encoding="utf-8") as f:
+        return {row["id"]: row for row in csv.DictReader(f, delimiter="|", quoting=csv.QUOTE_NONE)}
+
+
 def _read_metadata(folder: Path, on_error: str) -> tuple[list[dict], list[str]]:
     """Rows of metadata.csv (and synthesis.csv when present), and the problems of the rows skipped."""
     metadata = folder / "metadata.csv"
-    extra: dict[str, dict] = {}
-    synthesis = folder / "synthesis.csv"
-    if synthesis.is_file():
-        with open(synthesis, newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f, delimiter="|", quoting=csv.QUOTE_NONE):
-                extra[row["id"]] = row
+    extra = read_synthesis(folder)
     rows, problems, seen = [], [], set()
     with open(metadata, newline="", encoding="utf-8") as f:
         for line_no, fields in enumerate(csv.reader(f, delimiter="|", quoting=csv.QUOTE_NONE), start=1):
