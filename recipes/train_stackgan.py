@@ -1,9 +1,11 @@
 """Train StackGAN Stage I or Stage II on a StackGAN birds folder (CUB_200_2011 + the char-CNN-RNN pickles).
 
     accelerate launch --config_file accelerate_configs/cpu.yaml recipes/train_stackgan.py --stage 1 \
-        --config recipes/configs/stackgan_stage1_demo.yaml --dataset_dir outputs/birds --output_dir outputs/stage1
+        --config recipes/configs/stackgan_stage1_demo.yaml --dataset_dir outputs/birds --output_dir outputs/stage1 \
+        --text_encoder outputs/text_encoder
     accelerate launch recipes/train_stackgan.py --stage 2 --config recipes/configs/stackgan_stage2_demo.yaml \
-        --dataset_dir outputs/birds --stage1_model outputs/stage1 --output_dir outputs/stage2
+        --dataset_dir outputs/birds --stage1_model outputs/stage1 --output_dir outputs/stage2 \
+        --text_encoder outputs/text_encoder
 
 Any config field can be overridden (`--max_steps 20`); `--resume_from_checkpoint latest` continues from the newest
 complete checkpoint-<step> in --output_dir with the same data order. Mixed precision comes from the accelerate
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +32,7 @@ from diffusers.utils.pil_utils import pt_to_pil
 from tqdm.auto import tqdm
 
 import s2i_hf  # noqa: F401  (registers the StackGAN config and models with the Auto classes)
+from s2i_hf.data.caption_recoloring import colours_used, random_permutation, recolor
 from s2i_hf.data.cub import load_cub
 from s2i_hf.data.cub_attributes import CUBAttributes, attribute_files, has_attribute_files
 from s2i_hf.data.errors import DataFormatError
@@ -50,7 +54,7 @@ from s2i_hf.training.stackgan import (
     halving_schedule,
     training_step,
 )
-from s2i_hf.training.text_encoder import embed_split_captions
+from s2i_hf.training.text_encoder import embed_caption_lists, embed_split_captions
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +116,9 @@ class GANTrainingArguments:
         "help": "GAN-INT: also train G on the mean of two captions' embeddings (0: the reference)"})
     complementary_interpolation: bool = field(default=False, metadata={
         "help": "GAN-INT pairs captions that name complementary attributes (needs auxiliary_attributes)"})
+    recolored_loss_weight: float = field(default=0.0, metadata={
+        "help": "also train G on training captions with their colour words exchanged (new combinations), embedded "
+                "by --text_encoder and judged by the attribute head (0: the reference)"})
     draft_consistency_weight: float = field(default=0.0, metadata={
         "help": "Stage II: L1 between the 256 px image averaged to 64 px and the Stage-I draft (0: the reference)"})
     use_ema: bool = True
@@ -137,6 +144,9 @@ def check_options(model_args, data_args, args):
                          "auxiliary_attributes (e.g. [has_belly_color, has_wing_color])")
     if args.complementary_interpolation and not args.interpolation_loss_weight:
         raise SystemExit("complementary_interpolation needs interpolation_loss_weight > 0 (it chooses GAN-INT partners)")
+    if args.recolored_loss_weight and not (data_args.text_encoder and model_args.auxiliary_attributes):
+        raise SystemExit("recolored_loss_weight embeds the recoloured captions with --text_encoder and judges them by "
+                         "the attribute head: it needs --text_encoder and auxiliary_attributes")
     if args.draft_consistency_weight and model_args.stage != 2:
         raise SystemExit("draft_consistency_weight holds Stage II to its Stage-I draft: it needs --stage 2")
     if model_args.auxiliary_attributes and not has_attribute_files(data_args.dataset_dir):
@@ -240,10 +250,20 @@ def main(argv=None):
     if data_args.text_encoder:
         train = embed_split_captions(train, data_args.text_encoder)
     attribute_values, real_targets = attribute_targets(model_args, data_args, train)
+    recolored = {}
+    if args.recolored_loss_weight:
+        # one recolouring per caption, drawn once from the seed: the same text in every run and on every process
+        captions, rng = train["captions"], random.Random(f"recolor-{args.seed}")
+        colours = colours_used(c for image_captions in captions for c in image_captions)
+        recolored["recolored_captions"] = [[recolor(c, random_permutation(colours, rng)) for c in image_captions]
+                                           for image_captions in captions]
+        recolored["recolored_embeddings"] = embed_caption_lists(recolored["recolored_captions"], data_args.text_encoder)
+        logger.info("recoloured captions over %d colours, e.g. %r -> %r", len(colours), captions[0][0],
+                    recolored["recolored_captions"][0][0])
     image_size = 64 if model_args.stage == 1 else 256
     dataset = StackGANTrainingData(train, image_size, seed=args.seed, captions_per_sample=data_args.captions_per_sample,
                                    attribute_values=attribute_values, real_attribute_targets=real_targets,
-                                   preload=data_args.preload_images)
+                                   preload=data_args.preload_images, **recolored)
     loader = torch.utils.data.DataLoader(dataset, batch_size=args.train_batch_size, shuffle=True, drop_last=True,
                                          num_workers=args.dataloader_num_workers)
     if len(loader) == 0:
@@ -273,6 +293,7 @@ def main(argv=None):
                            attribute_loss_on_fakes=args.attribute_loss_on_fakes,
                            interpolation_weight=args.interpolation_loss_weight,
                            complementary_interpolation=args.complementary_interpolation,
+                           recolored_weight=args.recolored_loss_weight,
                            draft_consistency_weight=args.draft_consistency_weight)
 
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state

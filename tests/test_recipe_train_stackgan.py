@@ -95,12 +95,18 @@ def test_stage2_refuses_a_stage1_of_another_embedding_size(bird_corpus, tmp_path
 
 def test_stage1_learns_the_text_encoders_space_and_stage2_must_too(parts, bird_corpus, tmp_path):
     """--text_encoder: the captions are embedded by the trained encoder (here the tiny 32-d one), which the saved
-    generator records; a Stage II or an evaluation without it is refused, naming the option."""
+    generator records, and so are the recoloured captions (`--recolored_loss_weight`); a Stage II or an evaluation
+    without it is refused, naming the option, and so is recolouring without an encoder."""
     out = tmp_path / "s1"
-    run_recipe([*LAUNCH, *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", out, "--max_steps", "2",
-                "--text_encoder", parts / "te"])
+    done = run_recipe([*LAUNCH, *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", out, "--max_steps", "2",
+                       "--text_encoder", parts / "te", "--recolored_loss_weight", "1"])
     config = json.loads((out / "config.json").read_text())
     assert config["text_embedding_dim"] == 32 and config["text_embeddings_from_encoder"] is True
+    logs = json.loads(done.stdout.strip().splitlines()[-1])["last_logs"]
+    assert logs["g_recolored"] > 0 and logs["g_recolored_attributes"] > 0
+    done = run_recipe([sys.executable, "recipes/train_stackgan.py", *STAGE1_TINY, "--dataset_dir", bird_corpus,
+                       "--output_dir", tmp_path / "refused", "--recolored_loss_weight", "1"], expect_failure=True)
+    assert "recolored_loss_weight" in done.stderr and "--text_encoder" in done.stderr
     done = run_recipe([sys.executable, "recipes/train_stackgan.py", "--stage", "2", "--config",
                        "recipes/configs/stackgan_stage2_tiny.yaml", "--dataset_dir", bird_corpus, "--stage1_model",
                        out, "--output_dir", tmp_path / "s2"], expect_failure=True)

@@ -110,26 +110,43 @@ def test_caption_targets_mark_the_colours_each_caption_names():
     assert rows.tolist() == [[0, 1, 0, 0, 0, 1], [0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
 
 
-def test_a_training_step_with_interpolation_trains_the_generator_on_mixed_captions():
+def _tiny_step_logs(batch: dict, **loss_options) -> dict:
+    """The losses of one training step of a freshly seeded tiny Stage-I pair (two colour groups of two values)."""
     from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Discriminator, StackGANStage1Generator
 
     config = StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16,
                             discriminator_width=4,
                             auxiliary_attributes={"has_belly_color": ["a", "b"], "has_wing_color": ["a", "b"]})
-    batch = {"pixel_values": torch.rand(4, 3, 64, 64) * 2 - 1, "text_embeds": torch.randn(4, 32),
-             "class_id": torch.tensor([0, 1, 2, 3]), "attribute_targets": targets(*[([1, 0], [0, 1])] * 4),
-             "caption_attribute_targets": targets(*[([1, 0], [0, 0])] * 4)}
-    logs = {}
-    for weight in (0.0, 1.0):
-        torch.manual_seed(0)
-        g, d = StackGANStage1Generator(config), StackGANStage1Discriminator(config)
-        opts = [torch.optim.Adam(m.parameters(), lr=2e-4) for m in (g, d)]
-        logs[weight] = training_step(g, d, *opts, StackGANLoss(attribute_sizes=[2, 2], interpolation_weight=weight),
-                                     batch, torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    g, d = StackGANStage1Generator(config), StackGANStage1Discriminator(config)
+    opts = [torch.optim.Adam(m.parameters(), lr=2e-4) for m in (g, d)]
+    return training_step(g, d, *opts, StackGANLoss(attribute_sizes=[2, 2], **loss_options), batch,
+                         torch.Generator().manual_seed(0))
+
+
+def _tiny_batch(**extra) -> dict:
+    return {"pixel_values": torch.rand(4, 3, 64, 64) * 2 - 1, "text_embeds": torch.randn(4, 32),
+            "class_id": torch.tensor([0, 1, 2, 3]), "attribute_targets": targets(*[([1, 0], [0, 1])] * 4),
+            "caption_attribute_targets": targets(*[([1, 0], [0, 0])] * 4), **extra}
+
+
+def test_a_training_step_with_interpolation_trains_the_generator_on_mixed_captions():
+    batch = _tiny_batch()
+    logs = {weight: _tiny_step_logs(batch, interpolation_weight=weight) for weight in (0.0, 1.0)}
     assert "g_interpolated" not in logs[0.0] and logs[1.0]["g_interpolated"] > 0
     assert logs[1.0]["d_loss"] == logs[0.0]["d_loss"]  # the discriminator's step is untouched
     expected = logs[0.0]["g_loss"] + logs[1.0]["g_interpolated"] + logs[1.0]["g_interpolated_attributes"]
     assert logs[1.0]["g_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_training_step_with_recoloured_captions_asks_the_generator_for_their_colours():
+    batch = _tiny_batch(recolored_embeds=torch.randn(4, 32),
+                        recolored_attribute_targets=targets(*[([0, 1], [1, 0])] * 4))
+    logs = {weight: _tiny_step_logs(batch, recolored_weight=weight) for weight in (0.0, 2.0)}
+    assert "g_recolored" not in logs[0.0] and logs[2.0]["g_recolored"] > 0
+    assert logs[2.0]["d_loss"] == logs[0.0]["d_loss"]  # the discriminator's step is untouched
+    expected = logs[0.0]["g_loss"] + 2.0 * (logs[2.0]["g_recolored"] + logs[2.0]["g_recolored_attributes"])
+    assert logs[2.0]["g_loss"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_a_nan_loss_stops_training_naming_the_loss_and_the_step():
@@ -168,6 +185,19 @@ def test_training_samples_are_repeatable_per_epoch_and_carry_cub_attribute_targe
         data[5]["pixel_values"], first["pixel_values"])
     with pytest.raises(ValueError, match="real_attribute_targets"):
         StackGANTrainingData(train, 64, attribute_values=values, preload=False)
+    # recoloured captions: one drawn per sample, with the colours it now names as its targets
+    recolored = [[c.replace("red", "purple") for c in caps] for caps in train["captions"]]
+    embeds = np.random.default_rng(0).normal(size=(len(train), len(recolored[0]), 1024)).astype(np.float32)
+    data = StackGANTrainingData(train, 64, seed=3, attribute_values=values, real_attribute_targets=real,
+                                preload=False, recolored_captions=recolored, recolored_embeddings=embeds)
+    item = data[5]
+    row = [i for i in range(len(embeds[5])) if np.array_equal(embeds[5][i], item["recolored_embeds"].numpy())]
+    assert len(row) == 1
+    expected = torch.from_numpy(caption_targets([recolored[5][row[0]]], values)[0])
+    assert torch.equal(item["recolored_attribute_targets"], expected) and expected.sum() >= 1
+    with pytest.raises(ValueError, match="recolored_captions"):
+        StackGANTrainingData(train, 64, attribute_values=values, real_attribute_targets=real, preload=False,
+                             recolored_embeddings=embeds)
 
 
 def test_only_complete_checkpoints_are_resumed(tmp_path):

@@ -65,10 +65,14 @@ def gan_step(stage: int, preset: dict, stage1_preset: dict, batch_size: int):
     if groups:
         batch["attribute_targets"] = torch.ones(n, 15 * len(groups))
         batch["caption_attribute_targets"] = torch.ones(n, 15 * len(groups))
+        if preset.get("recolored_loss_weight"):
+            batch["recolored_embeds"] = torch.randn(n, 1024)
+            batch["recolored_attribute_targets"] = torch.ones(n, 15 * len(groups))
     loss = StackGANLoss(kl_weight=preset.get("kl_weight", 2.0), attribute_sizes=[15] * len(groups),
                         attribute_loss_on_fakes=preset.get("attribute_loss_on_fakes", False),
                         interpolation_weight=preset.get("interpolation_loss_weight", 0.0),
                         complementary_interpolation=preset.get("complementary_interpolation", False),
+                        recolored_weight=preset.get("recolored_loss_weight", 0.0),
                         draft_consistency_weight=preset.get("draft_consistency_weight", 0.0))
     opts = [torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=1e-4) for m in (g, d)]
     noise = torch.Generator().manual_seed(0)

@@ -32,7 +32,8 @@ def prepare_asr_splits(
     max_duration: float = float("inf"),
     num_proc: int | None = None,
 ) -> datasets.DatasetDict:
-    """Filter by duration (seconds) and add `input_features` (frames x mels), `input_length` and `labels`.
+    """Filter by duration (seconds) and add `input_features` (frames x mels), `input_length` and `labels` (read back
+    as numpy arrays).
 
     The maps run through datasets, so the features are cached: a second run with the same data and processor
     reads them back instead of decoding again.
@@ -47,6 +48,10 @@ def prepare_asr_splits(
                         min_duration, max_duration)
 
     def featurize(batch):
+        if num_proc and num_proc > 1:
+            # one thread per worker process: torch's default (every core in each worker) oversubscribes the CPU,
+            # 209 s instead of 14 s for the demo's 2,600 clips with two workers on two cores
+            torch.set_num_threads(1)
         arrays = [load_audio(a, fe.sampling_rate) for a in batch["audio"]]
         feats = fe(arrays, sampling_rate=fe.sampling_rate, padding=False).input_features
         return {
@@ -62,8 +67,11 @@ def prepare_asr_splits(
         "input_length": datasets.Value("int32"),
         "labels": datasets.Sequence(datasets.Value("int32")),
     })
-    return kept.map(featurize, batched=True, batch_size=16, num_proc=num_proc, features=features,
-                    desc="log-mel features")
+    featurized = kept.map(featurize, batched=True, batch_size=16, num_proc=num_proc, features=features,
+                          desc="log-mel features")
+    # read back as arrays: the default Python-list rows cost a sixth of a CPU training step to build
+    return featurized.with_format("numpy", columns=["input_features", "input_length", "labels"],
+                                  output_all_columns=True)
 
 
 @dataclass

@@ -9,7 +9,9 @@ Options not in the reference: with `config.auxiliary_attributes` (CUB attribute 
 generator is asked to make the colours its caption names recognisable (AC-GAN); with `interpolation_weight` the
 generator also learns from the mean of two captions' embeddings (GAN-INT, Reed et al. 2016, the paper of the
 char-CNN-RNN embeddings), asked for the colours either caption names, optionally pairing captions that name
-complementary groups; with `draft_consistency_weight` Stage II's image, averaged down to 64 x 64, is held to the
+complementary groups; with `recolored_weight` it also learns from training captions whose colour words were exchanged
+(`data/caption_recoloring.py`), embedded by the text encoder, asked for the colours they now name; with
+`draft_consistency_weight` Stage II's image, averaged down to 64 x 64, is held to the
 Stage-I draft it refines, so that it sharpens the draft instead of redrawing it.
 
 Attribute targets are soft: one block per group, a weight per value (CUB's certainty for real images, the colours
@@ -58,11 +60,16 @@ class StackGANTrainingData(torch.utils.data.Dataset):
     The random choices come from (seed, epoch, index), so a resumed run sees exactly the samples it would have seen.
     `preload=True` keeps every image cropped to the box and resized in memory as uint8 (76 x 76 x 3 bytes each for
     Stage I): JPEG decoding then happens once, not every epoch.
+
+    `recolored_captions` (per image, captions with their colours exchanged) and their `recolored_embeddings`
+    (images x captions x dim) add `recolored_embeds` and `recolored_attribute_targets` (one such caption drawn at
+    random, and the colours it names).
     """
 
     def __init__(self, dataset, image_size: int, seed: int = 0, captions_per_sample: int = 1,
                  attribute_values: dict[str, list[str]] | None = None,
-                 real_attribute_targets: np.ndarray | None = None, preload: bool = True):
+                 real_attribute_targets: np.ndarray | None = None, preload: bool = True,
+                 recolored_captions: list[list[str]] | None = None, recolored_embeddings: np.ndarray | None = None):
         self.dataset = dataset
         self.transform = StackGANImageTransform(image_size, train=True)
         self.seed, self.epoch = seed, 0
@@ -77,6 +84,12 @@ class StackGANTrainingData(torch.utils.data.Dataset):
             self.real_targets = torch.from_numpy(np.asarray(real_attribute_targets, np.float32))
             self.caption_targets = [torch.from_numpy(caption_targets(c, self.attribute_values))
                                     for c in dataset["captions"]]
+        self.recolored_embeddings = recolored_embeddings
+        if recolored_embeddings is not None:
+            if not self.attribute_values or recolored_captions is None or len(recolored_embeddings) != len(dataset):
+                raise ValueError("recolored_embeddings need attribute_values and recolored_captions, one row per image")
+            self.recolored_targets = [torch.from_numpy(caption_targets(c, self.attribute_values))
+                                      for c in recolored_captions]
 
     def _load(self, index: int) -> Image.Image:
         path = self.dataset[index]["image"]["path"]
@@ -104,6 +117,10 @@ class StackGANTrainingData(torch.utils.data.Dataset):
         if self.attribute_values:
             item["attribute_targets"] = self.real_targets[index]
             item["caption_attribute_targets"] = self.caption_targets[index][chosen].amax(0)  # what any names
+        if self.recolored_embeddings is not None:
+            pick = rng.randrange(len(self.recolored_embeddings[index]))
+            item["recolored_embeds"] = torch.from_numpy(self.recolored_embeddings[index][pick])
+            item["recolored_attribute_targets"] = self.recolored_targets[index][pick]
         return item
 
 
@@ -179,7 +196,7 @@ class StackGANLoss:
     attribute_loss_on_fakes: bool = False
     interpolation_weight: float = 0.0
     complementary_interpolation: bool = False
-
+    recolored_weight: float = 0.0
     draft_consistency_weight: float = 0.0
 
     def discriminator(self, real_out, fake_out, attribute_targets: torch.Tensor | None = None,
@@ -222,18 +239,21 @@ class StackGANLoss:
             loss = loss + self.draft_consistency_weight * logs["g_draft_consistency"]
         return {"loss": loss, **logs}
 
-    def interpolated(self, fake_out, caption_attribute_targets: torch.Tensor | None = None) -> dict:
+    def interpolated(self, fake_out, caption_attribute_targets: torch.Tensor | None = None,
+                     name: str = "interpolated") -> dict:
         """GAN-INT: images from the mean of two captions' embeddings must look real for that mean (and show the
         attributes the two captions name). The mean of a caption of a red-bellied bird and one of a green-winged
         bird asks for a combination the training images may not hold: this term is what teaches the generator
-        to compose attributes rather than recall the training classes."""
-        logs = {"g_interpolated": _bce(fake_out.logits, True)}
-        loss = logs["g_interpolated"]
+        to compose attributes rather than recall the training classes. With `name="recolored"` the same term for
+        the recoloured captions' images, weighted by `recolored_weight`."""
+        logs = {f"g_{name}": _bce(fake_out.logits, True)}
+        loss = logs[f"g_{name}"]
         if fake_out.attribute_logits is not None:
-            logs["g_interpolated_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_targets,
-                                                               self.attribute_sizes)
-            loss = loss + self.attribute_weight * logs["g_interpolated_attributes"]
-        return {"loss": self.interpolation_weight * loss, **logs}
+            logs[f"g_{name}_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_targets,
+                                                          self.attribute_sizes)
+            loss = loss + self.attribute_weight * logs[f"g_{name}_attributes"]
+        weight = self.recolored_weight if name == "recolored" else self.interpolation_weight
+        return {"loss": weight * loss, **logs}
 
 
 def check_finite(losses: dict, step: int):
@@ -282,6 +302,13 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
         interpolated = loss_fn.interpolated(discriminator(mixed.images, mixed.mu.detach()), labels)
         g_losses["loss"] = g_losses["loss"] + interpolated.pop("loss")
         g_losses.update(interpolated)
+    if loss_fn.recolored_weight and "recolored_embeds" in batch:
+        # colours exchanged in training captions: new combinations, in the words and the space of real captions
+        recolored = generator(batch["recolored_embeds"], generator=noise_rng)
+        term = loss_fn.interpolated(discriminator(recolored.images, recolored.mu.detach()),
+                                    batch["recolored_attribute_targets"], name="recolored")
+        g_losses["loss"] = g_losses["loss"] + term.pop("loss")
+        g_losses.update(term)
     g_optimizer.zero_grad(set_to_none=True)
     backward(g_losses["loss"])
     g_optimizer.step()

@@ -169,25 +169,29 @@ def evaluate_joint(model: JointTextImageModel, tokenizer, pairs: datasets.Datase
             "num_captions": len(pairs), "num_classes": len(classes)}
 
 
-def embed_split_captions(split: datasets.Dataset, text_encoder: str, batch_size: int = 256) -> datasets.Dataset:
-    """`split` with its `embeddings` recomputed from its `captions` by a trained text encoder (a folder written by
-    recipes/train_text_encoder.py).
-
-    The pipeline feeds StackGAN this encoder's embeddings of the transcript, not the char-CNN-RNN rows the encoder
-    was regressed onto; trained on the encoder's own embeddings of the training captions, StackGAN learns the space
-    it is fed at inference, the encoder's errors included."""
+def embed_caption_lists(captions: list[list[str]], text_encoder: str, batch_size: int = 256) -> np.ndarray:
+    """(images x captions x dim) float32: every image's captions embedded by a trained text encoder (a folder
+    written by recipes/train_text_encoder.py)."""
     from transformers import AutoModel, AutoTokenizer
 
     folder = Path(text_encoder)
     if not (folder / "config.json").is_file():
         raise SystemExit(f"--text_encoder {text_encoder}: not a trained text-encoder folder (no config.json)")
     model, tokenizer = AutoModel.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
-    captions = split["captions"]
     per_image = {len(c) for c in captions}
     if len(per_image) != 1:
         raise ValueError(f"images have differing numbers of captions {sorted(per_image)[:5]}")
     flat = [caption for image_captions in captions for caption in image_captions]
-    embeds = embed_texts(model, tokenizer, flat, batch_size).numpy().reshape(len(split), per_image.pop(), -1)
+    return embed_texts(model, tokenizer, flat, batch_size).numpy().reshape(len(captions), per_image.pop(), -1)
+
+
+def embed_split_captions(split: datasets.Dataset, text_encoder: str, batch_size: int = 256) -> datasets.Dataset:
+    """`split` with its `embeddings` recomputed from its `captions` by a trained text encoder.
+
+    The pipeline feeds StackGAN this encoder's embeddings of the transcript, not the char-CNN-RNN rows the encoder
+    was regressed onto; trained on the encoder's own embeddings of the training captions, StackGAN learns the space
+    it is fed at inference, the encoder's errors included."""
+    embeds = embed_caption_lists(split["captions"], text_encoder, batch_size)
     features = split.features.copy()
     features["embeddings"] = datasets.Array2D(embeds.shape[1:], "float32")
     return split.map(lambda _, index: {"embeddings": embeds[index]}, with_indices=True, batched=True,
