@@ -69,9 +69,13 @@ def prepare_asr_splits(
     })
     featurized = kept.map(featurize, batched=True, batch_size=16, num_proc=num_proc, features=features,
                           desc="log-mel features")
-    # read back as arrays: the default Python-list rows cost a sixth of a CPU training step to build
-    return featurized.with_format("numpy", columns=["input_features", "input_length", "labels"],
-                                  output_all_columns=True)
+    # read back as arrays: the default Python-list rows cost a sixth of a CPU training step to build (an empty
+    # split comes back from map without the new columns, and stays as it is)
+    columns = ["input_features", "input_length", "labels"]
+    return datasets.DatasetDict({
+        name: split.with_format("numpy", columns=columns, output_all_columns=True)
+        if set(columns) <= set(split.column_names) else split
+        for name, split in featurized.items()})
 
 
 @dataclass
