@@ -104,6 +104,8 @@ def test_stage1_learns_the_text_encoders_space_and_stage2_must_too(parts, bird_c
     assert config["text_embedding_dim"] == 32 and config["text_embeddings_from_encoder"] is True
     logs = json.loads(done.stdout.strip().splitlines()[-1])["last_logs"]
     assert logs["g_recolored"] > 0 and logs["g_recolored_attributes"] > 0
+    card = (out / "README.md").read_text()  # the card names what the run used beyond the reference
+    assert f"captions embedded by the text encoder {parts / 'te'}" in card and "recoloured captions weight 1.0" in card
     done = run_recipe([sys.executable, "recipes/train_stackgan.py", *STAGE1_TINY, "--dataset_dir", bird_corpus,
                        "--output_dir", tmp_path / "refused", "--recolored_loss_weight", "1"], expect_failure=True)
     assert "recolored_loss_weight" in done.stderr and "--text_encoder" in done.stderr

@@ -48,6 +48,22 @@ def render_asr_card(output_dir, model, data_args, training_args, metrics: dict) 
     )
 
 
+def _objective_options(config, data_args, training_args) -> str:
+    """The options beyond the reference objective that this run used, as a sentence (empty when none)."""
+    used = []
+    if data_args.text_encoder:
+        used.append(f"captions embedded by the text encoder {data_args.text_encoder}")
+    if config.auxiliary_attributes:
+        head = "also learns from fakes" if training_args.attribute_loss_on_fakes else "learns from real images"
+        used.append(f"attribute loss weight {training_args.attribute_loss_weight} (the head {head})")
+    if training_args.interpolation_loss_weight:
+        used.append(f"GAN-INT weight {training_args.interpolation_loss_weight}"
+                    + (" with complementary partners" if training_args.complementary_interpolation else ""))
+    if training_args.recolored_loss_weight:
+        used.append(f"recoloured captions weight {training_args.recolored_loss_weight}")
+    return f" Beyond the reference: {'; '.join(used)}." if used else ""
+
+
 def render_stackgan_card(output_dir, generator, model_args, data_args, training_args, summary: dict) -> Path | None:
     config = generator.config
     card_data = ModelCardData(library_name="transformers", pipeline_tag="text-to-image", license="apache-2.0",
@@ -66,7 +82,7 @@ def render_stackgan_card(output_dir, generator, model_args, data_args, training_
                           f"per process, Adam lr {training_args.generator_lr} (G) / {training_args.discriminator_lr} (D) "
                           f"halved every {training_args.lr_decay_epochs} epochs, KL weight {training_args.kl_weight}, "
                           f"{data_args.captions_per_sample} caption(s) per sample, seed {training_args.seed}; "
-                          f"{summary['train_minutes']} minutes of training."),
+                          f"{summary['train_minutes']} minutes of training.{_objective_options(config, data_args, training_args)}"),
     )
 
 
