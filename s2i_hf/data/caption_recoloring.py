@@ -17,9 +17,10 @@ from __future__ import annotations
 import random
 import re
 
-from .caption_attributes import _COLOUR_WORDS
+from .caption_attributes import CUB_COLOURS
 
 _WORD = re.compile(r"[a-z]+")
+_COLOUR_WORDS = {*CUB_COLOURS, "gray"}  # CUB's colours as captions spell them
 
 
 def colours_used(captions) -> list[str]:

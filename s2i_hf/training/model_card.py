@@ -82,7 +82,8 @@ def render_stackgan_card(output_dir, generator, model_args, data_args, training_
                           f"per process, Adam lr {training_args.generator_lr} (G) / {training_args.discriminator_lr} (D) "
                           f"halved every {training_args.lr_decay_epochs} epochs, KL weight {training_args.kl_weight}, "
                           f"{data_args.captions_per_sample} caption(s) per sample, seed {training_args.seed}; "
-                          f"{summary['train_minutes']} minutes of training.{_objective_options(config, data_args, training_args)}"),
+                          f"{summary['train_minutes']} minutes of training."
+                          f"{_objective_options(config, data_args, training_args)}"),
     )
 
 

@@ -239,20 +239,23 @@ class StackGANLoss:
             loss = loss + self.draft_consistency_weight * logs["g_draft_consistency"]
         return {"loss": loss, **logs}
 
-    def interpolated(self, fake_out, caption_attribute_targets: torch.Tensor | None = None,
-                     name: str = "interpolated") -> dict:
+    def interpolated(self, fake_out, caption_attribute_targets: torch.Tensor | None = None) -> dict:
         """GAN-INT: images from the mean of two captions' embeddings must look real for that mean (and show the
         attributes the two captions name). The mean of a caption of a red-bellied bird and one of a green-winged
         bird asks for a combination the training images may not hold: this term is what teaches the generator
-        to compose attributes rather than recall the training classes. With `name="recolored"` the same term for
-        the recoloured captions' images, weighted by `recolored_weight`."""
+        to compose attributes rather than recall the training classes."""
+        return self._new_combination("interpolated", self.interpolation_weight, fake_out, caption_attribute_targets)
+
+    def recolored(self, fake_out, caption_attribute_targets: torch.Tensor | None = None) -> dict:
+        """The same term for images of training captions whose colour words were exchanged."""
+        return self._new_combination("recolored", self.recolored_weight, fake_out, caption_attribute_targets)
+
+    def _new_combination(self, name: str, weight: float, fake_out, targets: torch.Tensor | None) -> dict:
         logs = {f"g_{name}": _bce(fake_out.logits, True)}
         loss = logs[f"g_{name}"]
         if fake_out.attribute_logits is not None:
-            logs[f"g_{name}_attributes"] = attribute_loss(fake_out.attribute_logits, caption_attribute_targets,
-                                                          self.attribute_sizes)
+            logs[f"g_{name}_attributes"] = attribute_loss(fake_out.attribute_logits, targets, self.attribute_sizes)
             loss = loss + self.attribute_weight * logs[f"g_{name}_attributes"]
-        weight = self.recolored_weight if name == "recolored" else self.interpolation_weight
         return {"loss": weight * loss, **logs}
 
 
@@ -305,8 +308,8 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
     if loss_fn.recolored_weight and "recolored_embeds" in batch:
         # colours exchanged in training captions: new combinations, in the words and the space of real captions
         recolored = generator(batch["recolored_embeds"], generator=noise_rng)
-        term = loss_fn.interpolated(discriminator(recolored.images, recolored.mu.detach()),
-                                    batch["recolored_attribute_targets"], name="recolored")
+        term = loss_fn.recolored(discriminator(recolored.images, recolored.mu.detach()),
+                                 batch["recolored_attribute_targets"])
         g_losses["loss"] = g_losses["loss"] + term.pop("loss")
         g_losses.update(term)
     g_optimizer.zero_grad(set_to_none=True)
