@@ -4,9 +4,10 @@ loads with nothing else (after `import s2i_hf`, or with `trust_remote_code=True`
     python recipes/build_pipeline.py --asr outputs/asr --text_encoder outputs/text_encoder \
         --stage1 outputs/stage1 --stage2 outputs/stage2 --output_dir outputs/bundle [--push_to_hub --hub_model_id ID]
 
-Layout: config.json (names the pipeline tasks and the code), asr/ (model + processor), text_encoder/ (model +
-tokenizer), generator/ (Stage II, holding its Stage I; or Stage I when --stage2 is not given), the code files, and
-a model card. The generator must take the text encoder's embedding size.
+Layout: config.json (names the pipeline tasks and the code), asr/ (model + processor, its CTC head, and its
+character LM where recipes/train_char_lm.py wrote one), text_encoder/ (model + tokenizer), generator/ (Stage II,
+holding its Stage I; or Stage I when --stage2 is not given), the code files, and a model card. The generator must
+take the text encoder's embedding size. `--asr_lm_weight 0.3` decodes with the character LM.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from transformers import AutoModel, AutoModelForSpeechSeq2Seq, AutoProcessor, Au
 
 import s2i_hf  # noqa: F401  (registers the parts and the pipeline tasks)
 from s2i_hf.models.asr import load_ctc_head
-from s2i_hf.pipelines import SpeechToImageModel
+from s2i_hf.models.asr.char_lm import CharNGramLM
+from s2i_hf.pipelines import SpeechToImageConfig, SpeechToImageModel
 from s2i_hf.training.model_card import render_bundle_card
 from s2i_hf.training.publish import publish
 
 logger = logging.getLogger(__name__)
 
 
-def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, output_dir: str) -> SpeechToImageModel:
+def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, output_dir: str,
+                 asr_lm_weight: float = 0.0) -> SpeechToImageModel:
     generator = AutoModel.from_pretrained(stage2 or stage1)
     if stage2:
         stage1_model = AutoModel.from_pretrained(stage1)
@@ -40,8 +43,9 @@ def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, o
     asr_model = AutoModelForSpeechSeq2Seq.from_pretrained(asr)
     model = SpeechToImageModel.from_parts(
         asr=asr_model, asr_processor=AutoProcessor.from_pretrained(asr), ctc_head=load_ctc_head(asr, asr_model),
+        char_lm=CharNGramLM.from_pretrained(asr),
         text_encoder=AutoModel.from_pretrained(text_encoder), text_tokenizer=AutoTokenizer.from_pretrained(text_encoder),
-        generator=generator)
+        generator=generator, config=SpeechToImageConfig(asr_lm_weight=asr_lm_weight))
     model.save_pretrained(output_dir)
     return model
 
@@ -52,12 +56,18 @@ def main(argv=None):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--stage2", help="the Stage-II generator (256 x 256); without it the bundle draws 64 x 64")
     parser.add_argument("--output_dir", required=True)
+    parser.add_argument("--asr_lm_weight", type=float, default=0.0,
+                        help="decode with the character LM saved beside --asr (recipes/train_char_lm.py) at this weight")
     parser.add_argument("--metrics", help="a JSON file of measured figures for the model card (the demo's report)")
     parser.add_argument("--push_to_hub", action="store_true")
     parser.add_argument("--hub_model_id", help="Hub repo id, or file://PATH for a local folder")
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    model = build_bundle(args.asr, args.text_encoder, args.stage1, args.stage2, args.output_dir)
+    try:
+        model = build_bundle(args.asr, args.text_encoder, args.stage1, args.stage2, args.output_dir,
+                             args.asr_lm_weight)
+    except ValueError as e:  # e.g. --asr_lm_weight without char_lm.json beside --asr
+        raise SystemExit(f"--asr {args.asr}: {e}") from None
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
     render_bundle_card(args.output_dir, model, metrics)
     if args.push_to_hub:

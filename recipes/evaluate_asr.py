@@ -24,18 +24,28 @@ from s2i_hf.data.audio import load_audio
 from s2i_hf.data.ljspeech import load_ljspeech
 from s2i_hf.metrics import load_metric
 from s2i_hf.models.asr import load_ctc_head, transcribe
+from s2i_hf.models.asr.char_lm import CHAR_LM_FILE, CharNGramLM
 
 
 def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_speaker: str | None = None,
                  batch_size: int = 1, max_samples: int | None = None, validation_fraction: float = 0.05,
                  test_fraction: float = 0.05, decoding: str = "auto", beam_size: int = 4,
-                 ctc_weight: float = 0.5) -> dict:
+                 ctc_weight: float = 0.5, lm_dir: str | None = None, lm_weight: float = 0.0) -> dict:
     model = AutoModelForSpeechSeq2Seq.from_pretrained(model_dir).eval()
     processor = AutoProcessor.from_pretrained(model_dir)
     ctc_head = None if decoding == "attention" else load_ctc_head(model_dir, model)
     if decoding == "joint" and ctc_head is None:
         raise SystemExit(f"--decoding joint: {model_dir} has no CTC head (ctc_head.safetensors)")
-    run = dict(ctc_head=ctc_head, beam_size=beam_size, ctc_weight=ctc_weight)
+    lm = None
+    if lm_weight > 0 and ctc_head is None:
+        raise SystemExit(f"--lm_weight {lm_weight}: the LM joins the joint CTC/attention beam search, and {model_dir} "
+                         "has no CTC head (ctc_head.safetensors)")
+    if lm_weight > 0:
+        lm = CharNGramLM.from_pretrained(lm_dir or model_dir)
+        if lm is None:
+            raise SystemExit(f"--lm_weight {lm_weight}: no {CHAR_LM_FILE} in {lm_dir or model_dir} "
+                             "(recipes/train_char_lm.py writes one)")
+    run = dict(ctc_head=ctc_head, beam_size=beam_size, ctc_weight=ctc_weight, lm=lm, lm_weight=lm_weight)
     if split == "all":  # every clip: a corpus made for testing
         validation_fraction, test_fraction, split = 0.0, 1.0, "test"
     data = load_ljspeech(dataset_dir, validation_fraction, test_fraction, test_speaker=test_speaker)[split]
@@ -57,7 +67,8 @@ def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_spe
         "wer": round(load_metric("wer").compute(predictions=hyps, references=refs), 4),
         "cer": round(load_metric("cer").compute(predictions=hyps, references=refs), 4),
         "rtf": round(busy / audio_seconds, 4),
-        "decoding": (f"joint CTC/attention, beam {beam_size}, CTC weight {ctc_weight}" if ctc_head is not None
+        "decoding": (f"joint CTC/attention, beam {beam_size}, CTC weight {ctc_weight}"
+                     + (f", character LM weight {lm_weight}" if lm is not None else "") if ctc_head is not None
                      else "greedy attention"),
         "batch_size": batch_size,
         "audio_seconds": round(audio_seconds, 1),
@@ -80,10 +91,13 @@ def main(argv=None):
                         help="auto: joint CTC/attention when the model has a CTC head, else greedy attention")
     parser.add_argument("--beam_size", type=int, default=4)
     parser.add_argument("--ctc_weight", type=float, default=0.5, help="joint decoding: the CTC score's weight")
+    parser.add_argument("--lm_weight", type=float, default=0.0,
+                        help="joint decoding: the character LM's weight (shallow fusion); 0: no LM")
+    parser.add_argument("--lm_dir", default=None, help="folder with char_lm.json (default: --model)")
     args = parser.parse_args(argv)
     print(json.dumps(evaluate_asr(args.model, args.dataset_dir, args.split, args.test_speaker, args.batch_size,
                                   args.max_samples, decoding=args.decoding, beam_size=args.beam_size,
-                                  ctc_weight=args.ctc_weight)))
+                                  ctc_weight=args.ctc_weight, lm_dir=args.lm_dir, lm_weight=args.lm_weight)))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ def _synth(args) -> int:
 
         out = synthesize_speech_corpus(args.out, args.n, seed=args.seed, num_workers=args.num_workers,
                                        voices=args.voices, phrasing=args.phrasing,
-                                       sentences_per_clip=args.sentences_per_clip, overwrite=args.overwrite)
+                                       sentences_per_clip=args.sentences_per_clip, english_share=args.english_share,
+                                       overwrite=args.overwrite)
     else:
         from .data.synthetic.birds import synthesize_bird_corpus
 
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--num_workers", type=int, default=None, help="processes (default: all cores, at most 8)")
     synth.add_argument("--sentences_per_clip", type=int, default=1,
                        help="speech only: sentences per clip (2 gives LJSpeech's ~6.6 s mean length)")
+    synth.add_argument("--english_share", type=float, default=None,
+                       help="speech only, --phrasing mixed: share of clips that also say a sentence of plain English "
+                            "(default 0.3)")
     synth.add_argument("--voices", choices=["train", "unseen"], default="train",
                        help="speech only: the training voices (plus the held-out voice in every ninth clip), or "
                             "voices no training corpus has")
@@ -115,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="synthesize, train every part, build the bundle, write a report")
     demo.add_argument("--output_dir", default="outputs/demo")
-    demo.add_argument("--speech_clips", type=int, default=3000)
+    demo.add_argument("--speech_clips", type=int, default=6000)
     demo.add_argument("--birds", type=int, default=4000)
     demo.add_argument("--report_clips", type=int, default=64,
                       help="held-out-voice clips of unseen classes scored (the first 16 are shown)")

@@ -42,9 +42,9 @@ def _run(step: str, cmd: list, log_dir: Path, say=print):
 
 
 def cpu_has_fast_bf16() -> bool:
-    """Whether oneDNN runs bf16 natively here (AVX-512 BF16 or AMX): then the GAN takes about 1.3x the steps in
-    bf16 in the demo's time budget (README, conditioning study). Elsewhere bf16 is emulated and many times slower
-    than fp32."""
+    """Whether oneDNN runs bf16 natively here (AVX-512 BF16 or AMX): then the demo trains every part in bf16,
+    which makes a step 1.2-2x faster with the same figures (docs/benchmarks.md). Elsewhere bf16 is emulated and
+    many times slower than fp32."""
     import torch
 
     return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
@@ -72,7 +72,7 @@ def _done(marker: Path) -> bool:
     return marker.is_file()
 
 
-def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed: int = 0, report_clips: int = 64,
+def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed: int = 0, report_clips: int = 64,
              stage1_minutes: float | None = None, stage2_minutes: float | None = None, scale: str = "demo") -> dict:
     """`scale="tiny"` uses the test presets (a smoke run of every step in a few minutes)."""
     if not (REPO / "recipes").is_dir():
@@ -116,17 +116,18 @@ def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed:
                                     report_clips, "--seed", seed + 2, "--voices", "unseen", "--phrasing", "unseen",
                                     "--overwrite"])
 
-    # 2. The four models
+    # 2. The four models: a fixed number of steps each (the same model on any CPU), in bf16 only where the CPU
+    # runs it natively (elsewhere it is emulated and far slower): the Trainer recipes through `--bf16`, the GAN
+    # loop through accelerate's mixed precision.
+    bf16 = cpu_has_fast_bf16()
+    trainer_bf16 = ["--bf16", "true"] if bf16 else []
     resume = ["--resume_from_checkpoint", "latest"]
     step("asr", [*launch, REPO / "recipes/train_asr.py", "--config", CONFIGS / f"asr_{scale}.yaml", "--dataset_dir",
-                 out / "speech", "--test_speaker", "en-us+f4", "--output_dir", out / "asr", *resume])
+                 out / "speech", "--test_speaker", "en-us+f4", "--output_dir", out / "asr", *resume, *trainer_bf16])
     step("text_encoder", [*launch, REPO / "recipes/train_text_encoder.py", "--config",
                           CONFIGS / f"text_encoder_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
-                          out / "text_encoder", *resume])
-    # The GAN stages train a fixed number of steps (the same model on any CPU); bf16 only where the CPU runs it
-    # natively, where it makes each step about twice as fast (elsewhere it is emulated and far slower).
-    gan_bf16 = cpu_has_fast_bf16()
-    gan_launch = [*launch, "--mixed_precision", "bf16"] if gan_bf16 else launch
+                          out / "text_encoder", *resume, *trainer_bf16])
+    gan_launch = [*launch, "--mixed_precision", "bf16"] if bf16 else launch
     s1_extra = ["--max_train_minutes", stage1_minutes] if stage1_minutes else []
     # StackGAN learns the text encoder's embeddings of the captions: what the pipeline will feed it
     text_space = ["--text_encoder", out / "text_encoder"]
@@ -150,7 +151,7 @@ def run_demo(output_dir: str, speech_clips: int = 3000, birds: int = 4000, seed:
     progress.update(1)
     progress.close()
     timings["report"] = round((time.perf_counter() - start) / 60, 2)
-    figures["gan_mixed_precision"] = "bf16" if gan_bf16 else "no"
+    figures["mixed_precision"] = "bf16" if bf16 else "no"
     figures["cpu"] = cpu_description()
     figures["minutes"] = timings
     figures["total_minutes"] = round(sum(timings.values()), 2)

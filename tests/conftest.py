@@ -37,8 +37,8 @@ def bird_corpus(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def parts(tmp_path_factory):
-    """Untrained tiny parts saved as the recipes save them, plus a bundle built from them by the recipe (one per
-    test run: the pipeline, CLI and web-app tests share it)."""
+    """Untrained tiny parts saved as the recipes save them (the ASR with a character LM counted by its recipe), plus
+    a bundle built from them by the recipe (one per test run: the pipeline, CLI and web-app tests share it)."""
     root = tmp_path_factory.mktemp("parts")
     torch.manual_seed(0)
     processor = build_processor()
@@ -47,6 +47,8 @@ def parts(tmp_path_factory):
     asr.save_pretrained(root / "asr")
     processor.save_pretrained(root / "asr")
     save_ctc_head(torch.nn.Linear(16, asr.config.vocab_size), root / "asr")  # as train_asr.py saves it
+    run_recipe([sys.executable, "recipes/train_char_lm.py", "--output_dir", root / "asr", "--synthetic_sentences",
+                "200", "--order", "4"])
     tokenizer = build_text_tokenizer()
     CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, char_embedding_dim=8, conv_channels=[8, 8, 8],
                                      rnn_hidden_size=8, text_embedding_dim=32)).save_pretrained(root / "te")
@@ -56,6 +58,7 @@ def parts(tmp_path_factory):
     StackGANStage2Generator(StackGANConfig(**TINY_GAN), stage1).save_pretrained(root / "s2")
     done = run_recipe([sys.executable, "recipes/build_pipeline.py", "--asr", root / "asr", "--text_encoder",
                        root / "te", "--stage1", root / "s1", "--stage2", root / "s2", "--output_dir", root / "bundle",
+                       "--asr_lm_weight", "0.3",  # every pipeline test decodes through the character LM
                        "--push_to_hub", "--hub_model_id", f"file://{root / 'published'}"])
     assert json.loads(done.stdout.strip().splitlines()[-1])["image_sizes"] == [64, 256]
     return root

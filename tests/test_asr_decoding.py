@@ -1,5 +1,6 @@
 """Joint CTC/attention decoding (s2i_hf/models/asr/decoding.py): the CTC prefix scores against brute force and
-torch's CTC loss, the beam search against greedy generate, and the CTC head file."""
+torch's CTC loss, the beam search against greedy generate, shallow fusion with a character LM, and the CTC head
+file."""
 
 import itertools
 import math
@@ -9,6 +10,7 @@ import pytest
 import torch
 
 from s2i_hf.models.asr import build_model, build_processor, load_ctc_head, save_ctc_head, transcribe
+from s2i_hf.models.asr.char_lm import CharNGramLM
 from s2i_hf.models.asr.decoding import CTCPrefixScorer, joint_ctc_attention_beam_search
 
 BLANK, EOS = 1, 2
@@ -114,6 +116,25 @@ def test_joint_decoding_follows_a_confident_ctc_head(tiny_asr):
                                           inputs.attention_mask[:1], beam_size=model.config.vocab_size,
                                           ctc_weight=0.99)
     assert frames > 3 and ids == [target]
+
+
+def test_fusion_moves_the_beam_to_the_lm_spelling(tiny_asr):
+    """An untrained model and a flat CTC head leave the choice to the LM: with a heavy LM weight the beam spells
+    what the LM's one sentence says; at weight 0 the LM changes nothing."""
+    model, processor, _, inputs = tiny_asr
+    tok = processor.tokenizer
+    lm = CharNGramLM.from_texts(["ab"] * 5, tok.get_vocab(), order=3)
+
+    class FlatHead(torch.nn.Module):
+        def forward(self, states):
+            return torch.zeros((*states.shape[:2], model.config.vocab_size))
+
+    args = (model, FlatHead(), inputs.input_features[:1], inputs.attention_mask[:1])
+    plain = joint_ctc_attention_beam_search(*args, beam_size=4, ctc_weight=0.5)
+    assert joint_ctc_attention_beam_search(*args, beam_size=4, ctc_weight=0.5, lm=lm, lm_weight=0.0) == plain
+    fused = joint_ctc_attention_beam_search(*args, beam_size=model.config.vocab_size, ctc_weight=0.5, lm=lm,
+                                            lm_weight=20.0)
+    assert fused == [tok("ab").input_ids[:-1]]
 
 
 def test_ctc_head_file_round_trip_and_mismatch_error(tiny_asr, tmp_path):

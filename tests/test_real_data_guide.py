@@ -58,7 +58,7 @@ def _localize(tokens: list[str], speech: Path, birds: Path, out: Path) -> list[s
 
 def test_every_command_of_the_guide_runs_on_real_format_folders(speech_corpus, bird_corpus, tmp_path):
     commands = [c for c in shell_commands(GUIDE.read_text()) if c[0] in ("accelerate", "python", "s2i")]
-    assert len(commands) == 12
+    assert len(commands) == 14
     outputs = []
     for tokens in commands:
         done = run_recipe(_localize(tokens, speech_corpus, bird_corpus, tmp_path))
@@ -67,6 +67,8 @@ def test_every_command_of_the_guide_runs_on_real_format_folders(speech_corpus, b
     asr = json.loads((tmp_path / "asr_ljspeech" / "config.json").read_text())
     assert (asr["d_model"], asr["encoder_layers"], asr["decoder_layers"]) == (256, 12, 6)
     assert "cer" in json.loads(outputs[1])
+    assert json.loads(outputs[2])["contexts"] > 0 and (tmp_path / "asr_ljspeech" / "char_lm.json").is_file()
+    assert json.loads(outputs[3])["decoding"].endswith("character LM weight 0.3")
     stage1 = json.loads((tmp_path / "stage1_cub" / "config.json").read_text())
     assert (stage1["generator_width"], stage1["discriminator_width"], stage1["condition_dim"]) == (128, 64, 128)
     stage2 = json.loads((tmp_path / "stage2_cub" / "train_results.json").read_text())
@@ -75,7 +77,7 @@ def test_every_command_of_the_guide_runs_on_real_format_folders(speech_corpus, b
     assert list(conditioned["auxiliary_attributes"]) == ["has_breast_color", "has_wing_color"]
     in_text_space = json.loads((tmp_path / "stage1_cub_te" / "config.json").read_text())
     assert in_text_space["text_embeddings_from_encoder"] is True and in_text_space["text_embedding_dim"] == 1024
-    evaluation = json.loads(outputs[8])
+    evaluation = json.loads(outputs[10])
     assert evaluation["stage"] == 2 and "has_breast_color_accuracy" in evaluation["generated"]
     assert "has_breast_color_accuracy" in evaluation["stage1_drafts_generated"]  # the drafts it refined
     assert (tmp_path / "bundle_cub" / "generator" / "model.safetensors").is_file()

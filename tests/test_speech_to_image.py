@@ -35,10 +35,12 @@ def test_bundle_layout_and_card(parts):
     bundle = parts / "bundle"
     for path in ("config.json", "asr/model.safetensors", "asr/processor_config.json", "text_encoder/model.safetensors",
                  "text_encoder/vocab.json", "generator/model.safetensors", "pipeline_speech_to_image.py",
-                 "modeling_speech_to_image.py", "audio.py", "decoding.py", "asr/ctc_head.safetensors", "README.md"):
+                 "modeling_speech_to_image.py", "audio.py", "decoding.py", "char_lm.py", "asr/ctc_head.safetensors",
+                 "asr/char_lm.json", "README.md"):
         assert (bundle / path).is_file(), path
     config = json.loads((bundle / "config.json").read_text())
     assert set(config["custom_pipelines"]) == {"speech-to-image", "text-to-image"}
+    assert config["asr_lm_weight"] == 0.3
     assert (parts / "published" / "generator" / "model.safetensors").is_file()  # --push_to_hub file://
 
 
@@ -107,6 +109,17 @@ def test_bundle_parts_must_agree():
                                           rnn_hidden_size=8, text_embedding_dim=64))
     with pytest.raises(ValueError, match="makes 64-d embeddings but the generator takes 32-d"):
         SpeechToImageModel.from_parts(None, None, te, tokenizer, StackGANStage1Generator(StackGANConfig(**TINY_GAN)))
+
+
+def test_lm_weight_without_a_character_lm_is_refused_naming_the_asr(parts, tmp_path):
+    (tmp_path / "asr").mkdir()
+    for f in (parts / "asr").iterdir():
+        if f.name != "char_lm.json":
+            (tmp_path / "asr" / f.name).write_bytes(f.read_bytes())
+    done = run_recipe([sys.executable, "recipes/build_pipeline.py", "--asr", tmp_path / "asr", "--text_encoder",
+                       parts / "te", "--stage1", parts / "s1", "--output_dir", tmp_path / "bundle",
+                       "--asr_lm_weight", "0.5"], expect_failure=True)
+    assert f"--asr {tmp_path / 'asr'}: asr_lm_weight 0.5" in done.stderr and "char_lm.json" in done.stderr
 
 
 def test_s2i_generate_from_audio_and_text(parts, tmp_path):

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import soundfile as sf
 
 from s2i_hf.data.caption_attributes import colours_named
@@ -17,6 +18,7 @@ from s2i_hf.data.synthetic.speech import (
     SAMPLING_RATE,
     TRAIN_VOICES,
     UNSEEN_VOICES,
+    corpus_sentences,
     synthesize_speech_corpus,
 )
 
@@ -101,6 +103,20 @@ def test_unseen_voices_and_phrasing_are_never_in_a_training_corpus(tmp_path):
         assert any(opener in lowered for opener in requests.UNSEEN["opener"]), text
         assert any(word in lowered for word in ("sporting", "dressed in", "-breasted bird whose", "its wings",
                                                 "tiny thing", "colored")), text
+
+
+def test_corpus_sentences_say_what_training_corpora_say_and_never_the_unseen_shapes(tmp_path):
+    """The text a character LM is counted on (recipes/train_char_lm.py --synthetic_sentences): the training kinds in
+    their shares, the same for a seed, and no sentence shape of the unseen-phrasing test set."""
+    texts = corpus_sentences(300, seed=4)
+    assert texts == corpus_sentences(300, seed=4) and texts != corpus_sentences(300, seed=5)
+    assert len(texts) == 300 and all(t and t == t.strip() for t in texts)
+    assert 0.85 < sum("bird" in t.lower() for t in texts) / 300 <= 1.0
+    unseen = [p.split("{")[0].strip() for p in requests.UNSEEN["phrase"]]
+    unseen = [p for p in unseen if len(p.split()) >= 3]  # "a bird sporting", "a bird dressed in", ...
+    assert unseen and not [t for t in texts if any(p in t.lower() for p in unseen)]
+    with pytest.raises(ValueError, match="--english_share must be between 0 and 1, got 1.5"):
+        synthesize_speech_corpus(tmp_path / "x", n=2, english_share=1.5)
 
 
 def test_numbers_are_spelled_out_as_ljspeech_normalizes_them():

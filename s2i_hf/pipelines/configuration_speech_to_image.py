@@ -25,6 +25,9 @@ class SpeechToImageConfig(PreTrainedConfig):
     silence_rms (`float`, defaults to 1e-3): audio quieter than this (RMS) is silence: empty transcript, no image.
     asr_beam_size (`int`, defaults to 4), asr_ctc_weight (`float`, defaults to 0.5): joint CTC/attention decoding
         of an ASR saved with its CTC head (ctc_head.safetensors); an ASR without one decodes greedily.
+    asr_lm_weight (`float`, defaults to 0.0): above 0, the weight of the character LM saved with the ASR
+        (char_lm.json) in that beam search. Off by default: an LM of the training corpus's sentences spells its
+        sentence shapes better and freely phrased speech worse (docs/studies/asr.md).
     """
 
     model_type = "speech_to_image"
@@ -37,6 +40,7 @@ class SpeechToImageConfig(PreTrainedConfig):
     silence_rms: float = 1e-3
     asr_beam_size: int = 4
     asr_ctc_weight: float = 0.5
+    asr_lm_weight: float = 0.0
 
     def __post_init__(self, **kwargs):
         # `custom_pipelines` sends `pipeline()` to the bundle's own copy of the pipeline code (and makes it demand

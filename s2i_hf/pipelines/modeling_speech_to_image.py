@@ -22,6 +22,7 @@ from transformers import (
     PreTrainedModel,
 )
 
+from .char_lm import CharNGramLM
 from .configuration_speech_to_image import SpeechToImageConfig
 from .decoding import joint_ctc_attention_beam_search, load_ctc_head, save_ctc_head
 
@@ -36,14 +37,16 @@ class SpeechToImageModel(PreTrainedModel):
     def __init__(self, config: SpeechToImageConfig):
         super().__init__(config)
         self.asr = self.text_encoder = self.generator = None
-        self.asr_processor = self.text_tokenizer = self.ctc_head = None
+        self.asr_processor = self.text_tokenizer = self.ctc_head = self.char_lm = None
         self.post_init()
 
     @classmethod
     def from_parts(cls, asr, asr_processor, text_encoder, text_tokenizer, generator,
                    config: SpeechToImageConfig | None = None, ctc_head: torch.nn.Linear | None = None,
-                   ) -> "SpeechToImageModel":
-        """`ctc_head`: the ASR's CTC head (`load_ctc_head(asr_dir)`), for joint CTC/attention decoding."""
+                   char_lm: CharNGramLM | None = None) -> "SpeechToImageModel":
+        """`ctc_head`: the ASR's CTC head (`load_ctc_head(asr_dir)`), for joint CTC/attention decoding;
+        `char_lm`: a character LM for its beam search (`CharNGramLM.from_pretrained(asr_dir)`), used when
+        `config.asr_lm_weight` is above 0."""
         if text_encoder.config.text_embedding_dim != generator.config.text_embedding_dim:
             raise ValueError(f"the text encoder makes {text_encoder.config.text_embedding_dim}-d embeddings but the "
                              f"generator takes {generator.config.text_embedding_dim}-d ones")
@@ -52,6 +55,10 @@ class SpeechToImageModel(PreTrainedModel):
         model.asr_processor, model.text_tokenizer = asr_processor, text_tokenizer
         if ctc_head is not None:
             model.ctc_head = ctc_head.eval()
+        model.char_lm = char_lm
+        if model.config.asr_lm_weight > 0 and (char_lm is None or ctc_head is None):
+            raise ValueError(f"asr_lm_weight {model.config.asr_lm_weight}: the ASR needs its CTC head and a "
+                             "character LM (char_lm.json, recipes/train_char_lm.py) for LM fusion")
         return model
 
     @classmethod
@@ -75,7 +82,7 @@ class SpeechToImageModel(PreTrainedModel):
                 raise FileNotFoundError(f"{part}: missing part of the speech-to-image bundle {root} (no config.json)")
         asr = AutoModelForSpeechSeq2Seq.from_pretrained(asr_dir)
         return cls.from_parts(
-            asr=asr, ctc_head=load_ctc_head(asr_dir, asr),
+            asr=asr, ctc_head=load_ctc_head(asr_dir, asr), char_lm=CharNGramLM.from_pretrained(asr_dir),
             asr_processor=AutoProcessor.from_pretrained(asr_dir, **remote),
             text_encoder=AutoModel.from_pretrained(te_dir, **remote),
             text_tokenizer=AutoTokenizer.from_pretrained(te_dir, **remote),
@@ -92,6 +99,8 @@ class SpeechToImageModel(PreTrainedModel):
         self.asr_processor.save_pretrained(root / self.config.asr_subfolder)
         if self.ctc_head is not None:
             save_ctc_head(self.ctc_head, root / self.config.asr_subfolder)
+        if self.char_lm is not None:
+            self.char_lm.save_pretrained(root / self.config.asr_subfolder)
         self.text_encoder.save_pretrained(root / self.config.text_encoder_subfolder, **kwargs)
         self.text_tokenizer.save_pretrained(root / self.config.text_encoder_subfolder)
         self.generator.save_pretrained(root / self.config.generator_subfolder, **kwargs)
@@ -99,7 +108,7 @@ class SpeechToImageModel(PreTrainedModel):
     def _save_code(self, root: Path):
         """The bundle's own code, for `trust_remote_code=True`: this file and its config (auto_map), the pipeline,
         the audio decoding it imports as `.audio` (in the package, s2i_hf/data/audio.py and errors.py) and the
-        ASR decoding it imports as `.decoding` (s2i_hf/models/asr/decoding.py)."""
+        ASR decoding it imports as `.decoding` and `.char_lm` (s2i_hf/models/asr/)."""
         import shutil
 
         from transformers.dynamic_module_utils import custom_object_save
@@ -110,8 +119,9 @@ class SpeechToImageModel(PreTrainedModel):
         sources = {"pipeline_speech_to_image.py": here / "pipeline_speech_to_image.py"}
         for name in ("audio.py", "errors.py"):
             sources[name] = data / name if (data / name).is_file() else here / name
-        asr_decoding = here.parent / "models" / "asr" / "decoding.py"
-        sources["decoding.py"] = asr_decoding if asr_decoding.is_file() else here / "decoding.py"
+        for name in ("decoding.py", "char_lm.py"):
+            source = here.parent / "models" / "asr" / name
+            sources[name] = source if source.is_file() else here / name
         for name, source in sources.items():
             if source.resolve() != (root / name).resolve():
                 shutil.copyfile(source, root / name)
@@ -129,7 +139,7 @@ class SpeechToImageModel(PreTrainedModel):
     @torch.inference_mode()
     def transcribe(self, waveforms: list[np.ndarray]) -> list[str]:
         """Transcripts of 16 kHz mono waveforms: joint CTC/attention beam search when the ASR came with its CTC
-        head, greedy attention decoding otherwise. Silence gives "" without running the decoder (which would
+        head (with the character LM at `config.asr_lm_weight` when above 0), greedy attention decoding otherwise. Silence gives "" without running the decoder (which would
         otherwise invent a fluent sentence from nothing)."""
         texts = [""] * len(waveforms)
         speech = [i for i, w in enumerate(waveforms) if not self.is_silent(w)]
@@ -141,7 +151,8 @@ class SpeechToImageModel(PreTrainedModel):
             if self.ctc_head is not None:
                 ids = joint_ctc_attention_beam_search(self.asr, self.ctc_head, features, mask,
                                                       beam_size=self.config.asr_beam_size,
-                                                      ctc_weight=self.config.asr_ctc_weight)
+                                                      ctc_weight=self.config.asr_ctc_weight, lm=self.char_lm,
+                                                      lm_weight=self.config.asr_lm_weight)
             else:
                 ids = self.asr.generate(features, attention_mask=mask)
             for i, text in zip(speech, self.asr_processor.tokenizer.batch_decode(ids, skip_special_tokens=True)):

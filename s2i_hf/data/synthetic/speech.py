@@ -1,6 +1,6 @@
 """Spoken bird captions and requests written as an LJSpeech-1.1 folder, synthesized by eSpeak NG.
 
-    s2i synth speech outputs/speech --n 3000 --seed 0                                      # training corpus
+    s2i synth speech outputs/speech --n 6000 --seed 0                                      # training corpus
     s2i synth speech outputs/speech_unseen_voices --n 200 --voices unseen --phrasing captions  # test corpora
     s2i synth speech outputs/speech_unseen_phrasing --n 200 --phrasing unseen
 
@@ -75,6 +75,21 @@ def _sentence(bird: domain.Bird, rng: random.Random, kind: str, phrasing: str) -
     return requests.request(bird, rng, requests.UNSEEN if phrasing == "unseen" else requests.TRAIN)
 
 
+def corpus_sentences(n: int, seed: int = 0) -> list[str]:
+    """The normalized text of `n` clips of a "mixed" training corpus, without speaking them: the same kinds of
+    sentence in the same shares (captions, requests in the training shapes, plain English in 30 %), for a language
+    model that learns what training corpora say. Never the unseen shapes of `--phrasing unseen`."""
+    rng = random.Random(f"sentences-{seed}")
+    texts = []
+    for _ in range(n):
+        bird = domain.sample_bird(rng)
+        sentences = [_sentence(bird, rng, "caption" if rng.random() < 0.5 else "request", "mixed")[1]]
+        if rng.random() < ENGLISH_SHARE:
+            sentences.insert(rng.choice((0, 1)), english.english_sentence(rng))
+        texts.append(" ".join(sentences))
+    return texts
+
+
 def synthesize_speech_corpus(
     out_dir: str | os.PathLike,
     n: int,
@@ -83,13 +98,15 @@ def synthesize_speech_corpus(
     voices: str = "train",
     phrasing: str = "mixed",
     sentences_per_clip: int = 1,
+    english_share: float | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Write `n` spoken captions of random birds (all 100 classes) as an LJSpeech-1.1 folder; return its path.
 
     `voices`: "train" (TRAIN_VOICES, and HELD_OUT_VOICE in every ninth clip) or "unseen" (UNSEEN_VOICES only).
     `phrasing`: "captions" (CUB-style captions), "mixed" (half captions, half requests in the training shapes of
-    `requests.py`, and in 30 % of the clips a sentence of plain English before or after, `english.py`) or
+    `requests.py`, and in `english_share` of the clips (default 30 %) a sentence of plain English before or after,
+    `english.py`) or
     "unseen" (requests in the shapes no training corpus has).
     `sentences_per_clip` > 1 joins sentences about one bird into longer clips (two give LJSpeech's ~6.6 s mean).
     """
@@ -99,6 +116,9 @@ def synthesize_speech_corpus(
         raise ValueError(f"--voices must be train or unseen, got {voices!r}")
     if phrasing not in ("captions", "mixed", "unseen"):
         raise ValueError(f"--phrasing must be captions, mixed or unseen, got {phrasing!r}")
+    english_share = ENGLISH_SHARE if english_share is None else english_share
+    if not 0 <= english_share <= 1:
+        raise ValueError(f"--english_share must be between 0 and 1, got {english_share}")
     rng = random.Random(seed)
     rows, jobs = [], []
     with staged_output_dir(out_dir, overwrite) as staging:
@@ -108,7 +128,7 @@ def synthesize_speech_corpus(
             bird = domain.sample_bird(rng)
             kind = "caption" if phrasing == "captions" or (phrasing == "mixed" and rng.random() < 0.5) else "request"
             sentences = [_sentence(bird, rng, kind, phrasing) for _ in range(sentences_per_clip)]
-            if phrasing == "mixed" and rng.random() < ENGLISH_SHARE:  # plain English before or after
+            if phrasing == "mixed" and rng.random() < english_share:  # plain English before or after
                 sentence = english.english_sentence(rng)
                 sentences.insert(rng.choice((0, len(sentences))), (sentence, sentence))
                 kind += "+english"

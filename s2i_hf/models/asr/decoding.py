@@ -70,7 +70,8 @@ class CTCPrefixScorer:
 @torch.inference_mode()
 def joint_ctc_attention_beam_search(model, ctc_head: torch.nn.Module, input_features: torch.Tensor,
                                     attention_mask: torch.Tensor | None = None, beam_size: int = 4,
-                                    ctc_weight: float = 0.5, max_length: int | None = None) -> list[list[int]]:
+                                    ctc_weight: float = 0.5, max_length: int | None = None, lm=None,
+                                    lm_weight: float = 0.0) -> list[list[int]]:
     """Token ids (no special tokens) of each utterance of a padded feature batch, by attention beam search
     scored as (1 - ctc_weight) * log p_attention + ctc_weight * log p_ctc(prefix) (Watanabe et al. 2017).
 
@@ -93,7 +94,8 @@ def joint_ctc_attention_beam_search(model, ctc_head: torch.nn.Module, input_feat
         _beam_search_one(model, encoder_states[i : i + 1, :length],
                          None if encoder_mask is None else encoder_mask[i : i + 1, :length],
                          CTCPrefixScorer(ctc_log_probs[i, :length], blank=config.pad_token_id, eos=config.eos_token_id),
-                         beam_size, ctc_weight, min(length, max_length or length), banned)
+                         beam_size, ctc_weight, min(length, max_length or length), banned,
+                         lm if lm_weight else None, lm_weight)
         for i, length in enumerate(lengths)
     ]
 
@@ -108,11 +110,13 @@ def _combine(att: np.ndarray, ctc: np.ndarray, ctc_weight: float) -> np.ndarray:
 
 
 def _beam_search_one(model, encoder_states, encoder_mask, scorer: CTCPrefixScorer, beam_size: int,
-                     ctc_weight: float, max_length: int, banned: list[int]) -> list[int]:
+                     ctc_weight: float, max_length: int, banned: list[int], lm=None, lm_weight: float = 0.0
+                     ) -> list[int]:
     config, device = model.config, encoder_states.device
     pre_beam = max(beam_size + beam_size // 2, 2)  # attention's candidates per hypothesis, as ESPnet's 1.5 x beam
     tokens = [[]]  # live hypotheses (synchronous: all the same length)
     att = np.zeros(1)  # cumulative attention log-prob
+    lm_score = np.zeros(1)  # cumulative lm_weight * LM log-prob (zero without an LM)
     states = scorer.initial_state()[:, :, None]
     finished: list[tuple[float, list[int]]] = []
     cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
@@ -136,9 +140,13 @@ def _beam_search_one(model, encoder_states, encoder_mask, scorer: CTCPrefixScore
         att_new = att[hyp_index] + top.values.reshape(-1).cpu().numpy()
         last = np.array([t[-1] if t else -1 for t in tokens])[hyp_index]
         ctc_new, r = scorer.score(step, last, states[:, :, hyp_index], labels)
-        total = _combine(att_new, ctc_new, ctc_weight)
+        lm_new = lm_score[hyp_index]
+        if lm is not None:
+            lm_rows = np.stack([lm.log_probs(t) for t in tokens])  # (hypotheses, vocab)
+            lm_new = lm_new + lm_weight * lm_rows[hyp_index, labels]
+        total = _combine(att_new, ctc_new, ctc_weight) + lm_new
         order = np.argsort(-total)
-        next_tokens, next_att, next_ctc, next_states, parents = [], [], [], [], []
+        next_tokens, next_att, next_ctc, next_lm, next_states, parents = [], [], [], [], [], []
         for j in order:
             if not np.isfinite(total[j]):
                 break
@@ -146,14 +154,16 @@ def _beam_search_one(model, encoder_states, encoder_mask, scorer: CTCPrefixScore
                 finished.append((float(total[j]), tokens[hyp_index[j]]))
             else:
                 next_tokens.append(tokens[hyp_index[j]] + [int(labels[j])])
-                next_att.append(att_new[j]), next_ctc.append(ctc_new[j]), next_states.append(r[:, :, j])
+                next_att.append(att_new[j]), next_ctc.append(ctc_new[j]), next_lm.append(lm_new[j])
+                next_states.append(r[:, :, j])
                 parents.append(hyp_index[j])
             if len(next_tokens) == beam_size:
                 break
-        # both scores only fall as a hypothesis grows (a longer prefix has fewer paths): once a finished
-        # hypothesis beats every live one, nothing can overtake it
+        # every score only falls as a hypothesis grows (a longer prefix has fewer paths, each label a probability
+        # below one): once a finished hypothesis beats every live one, nothing can overtake it
         best_finished = max((score for score, _ in finished), default=-np.inf)
-        best_live = max(_combine(np.array(next_att), np.array(next_ctc), ctc_weight), default=-np.inf)
+        best_live = max(_combine(np.array(next_att), np.array(next_ctc), ctc_weight) + np.array(next_lm),
+                        default=-np.inf)
         if best_finished >= best_live:
             break
         parents = torch.as_tensor(parents, device=device)
@@ -162,7 +172,7 @@ def _beam_search_one(model, encoder_states, encoder_mask, scorer: CTCPrefixScore
             cache.self_attention_cache.reorder_cache(parents)
         else:
             cache.reorder_cache(parents)
-        tokens, att = next_tokens, np.array(next_att)
+        tokens, att, lm_score = next_tokens, np.array(next_att), np.array(next_lm)
         inputs = torch.tensor([[t[-1]] for t in tokens], device=device)
         states = np.stack(next_states, axis=-1)
     if not finished:

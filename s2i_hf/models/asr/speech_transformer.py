@@ -94,11 +94,13 @@ def is_silent(waveform, threshold: float = SILENCE_RMS) -> bool:
 
 @torch.inference_mode()
 def transcribe(model, processor, waveforms: list, sampling_rate: int = 16000, ctc_head: torch.nn.Module | None = None,
-               beam_size: int = 4, ctc_weight: float = 0.5, **generate_kwargs) -> list[str]:
+               beam_size: int = 4, ctc_weight: float = 0.5, lm=None, lm_weight: float = 0.0,
+               **generate_kwargs) -> list[str]:
     """Transcripts of 16 kHz mono float waveforms (see s2i_hf.data.audio.load_audio), batched as given.
 
     With the model's `ctc_head` (decoding.load_ctc_head), joint CTC/attention beam search (decoding.py); without,
-    the model's own `generate` (greedy attention decoding; `generate_kwargs` go there).
+    the model's own `generate` (greedy attention decoding; `generate_kwargs` go there). `lm` (char_lm.CharNGramLM)
+    at `lm_weight` joins the joint beam search (shallow fusion).
     A silent or empty waveform gets an empty transcript without running the model: an attention decoder
     would otherwise hallucinate a fluent sentence from nothing.
     """
@@ -114,7 +116,8 @@ def transcribe(model, processor, waveforms: list, sampling_rate: int = 16000, ct
     features, mask = inputs.input_features.to(model.device), inputs.attention_mask.to(model.device)
     if ctc_head is not None:
         ids = joint_ctc_attention_beam_search(model, ctc_head, features, mask, beam_size=beam_size,
-                                              ctc_weight=ctc_weight, max_length=generate_kwargs.get("max_length"))
+                                              ctc_weight=ctc_weight, max_length=generate_kwargs.get("max_length"),
+                                              lm=lm, lm_weight=lm_weight)
     else:
         ids = model.generate(features, attention_mask=mask, **generate_kwargs)
     for i, text in zip(speech, processor.tokenizer.batch_decode(ids, skip_special_tokens=True)):
