@@ -10,8 +10,9 @@ a small image encoder (symmetric contrastive loss, same-class pairs not counted 
 embeddings; StackGAN is then trained on its embeddings. Any field can be overridden (`--max_steps 2`);
 `--resume_from_checkpoint latest` continues from the newest checkpoint. Writes the model and its tokenizer to
 --output_dir and prints the test-class figures as JSON: cosine to the targets and caption-to-class R@1, also of
-the test captions rewritten as spoken requests (regression), caption-to-class R@1 against the image embeddings
-(contrastive). `--request_augmentation 0.5` trains on such rewrites too.
+the test captions rewritten as spoken requests and of those with an ASR's slips (regression), caption-to-class
+R@1 against the image embeddings (contrastive). `--request_augmentation 0.5` trains on such rewrites too,
+`--transcription_noise 0.5` on texts with an ASR's slips (s2i_hf/data/transcription_noise.py).
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class DataArguments:
     request_augmentation: float = field(default=0.0, metadata={
         "help": "share of training captions rewritten as spoken requests ('draw me a red-bellied bird ...'), the "
                 "target unchanged (regression only)"})
+    transcription_noise: float = field(default=0.0, metadata={
+        "help": "share of training texts given an ASR's slips (a dropped, replaced or doubled character in 20, lower "
+                "case), the target unchanged (regression only): transcripts then land where their sentences do"})
 
 
 def main(argv=None):
@@ -108,7 +112,8 @@ def main(argv=None):
     else:
         trained = model
         collator = TextEmbeddingCollator(tokenizer, model_args.max_length, data_args.request_augmentation,
-                                         seed=training_args.seed)
+                                         seed=training_args.seed,
+                                         transcription_noise=data_args.transcription_noise)
     trainer = Trainer(model=trained, args=training_args, train_dataset=splits["train"], data_collator=collator,
                       processing_class=tokenizer)
     result = trainer.train(resume_from_checkpoint=resume)
@@ -124,6 +129,10 @@ def main(argv=None):
         metrics = evaluate_text_encoder(model, tokenizer, splits["test"])
         requests = evaluate_text_encoder(model, tokenizer, splits["test"], as_requests=True)
         metrics.update({f"requests_{k}": v for k, v in requests.items() if k in ("cosine_to_target", "class_r_at_1")})
+        # requests as an ASR writes them: lower case, a slip in every 20 characters
+        heard = evaluate_text_encoder(model, tokenizer, splits["test"], as_requests=True, as_transcripts=True)
+        metrics.update({f"transcribed_requests_{k}": v for k, v in heard.items()
+                        if k in ("cosine_to_target", "class_r_at_1")})
     trainer.save_metrics("test", metrics)
     if trainer.is_world_process_zero():
         print(json.dumps(metrics))

@@ -7,8 +7,8 @@ step time at the preset's batch and the share of this machine's measured peak. P
 A step is the recipe's whole training step on random data of the real shapes (forward, backward, optimizer; for
 the GANs D on real, wrong and fake pairs, then G, with GAN-INT where the preset has it; the ASR without its CTC
 head). FLOPs are counted on a batch of 2 and given per sample. `--time` runs `--steps` steps at the preset's batch
-after one warm-up step and takes the median, in the precision the demo trains in (the GANs in bf16 where the CPU
-runs it natively, everything else in fp32); the peak is a 2048 x 2048 matmul in the same precision, timed in the
+after one warm-up step and takes the median, in the precision the demo trains in (bf16 where the CPU runs it
+natively, fp32 elsewhere; `--fp32` for fp32 everywhere); the peak is a 2048 x 2048 matmul in the same precision, timed in the
 same run. For the full presets the run totals multiply the per-sample FLOPs by the samples a run sees (epochs x
 the real data sets' sizes: LJSpeech 13,100 clips of 6.6 s mean less 10 % held out; CUB's 8,855 training images,
 88,550 captions); GPU hours are then an estimate at an assumed sustained throughput, not a measurement.
@@ -160,6 +160,7 @@ def main():
     parser.add_argument("--scale", choices=["full", "demo"], default="full")
     parser.add_argument("--time", action="store_true", help="also time steps at the preset's batch (share of peak)")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per part (median)")
+    parser.add_argument("--fp32", action="store_true", help="time every part in fp32, even where bf16 is native")
     parser.add_argument("--sustained_tflops", type=float, default=60.0,
                         help="assumed sustained training throughput of one GPU, for the GPU-hour estimate")
     args = parser.parse_args()
@@ -191,7 +192,7 @@ def main():
         result["threads"] = torch.get_num_threads()
         result["steps"] = {}
         for part in PARTS:
-            precision = "bf16" if native_bf16 and part.startswith("stage") else "fp32"
+            precision = "bf16" if native_bf16 and not args.fp32 else "fp32"
             batch = batch_size_of(presets[part])
             step = make_step(part, presets, batch)
             autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16"

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.caption_requests import as_request
+from ..data.transcription_noise import transcription_noise
 
 
 def caption_pairs(split: datasets.Dataset) -> datasets.Dataset:
@@ -33,15 +34,21 @@ def caption_pairs(split: datasets.Dataset) -> datasets.Dataset:
 class TextEmbeddingCollator:
     """Tokenizes a batch of pairs (dynamic padding, truncated at the encoder's max_length). With
     `request_augmentation` p, each caption is rewritten as a spoken request (`as_request`) with probability p, its
-    target unchanged: the encoder learns to read requests as the captions they restate."""
+    target unchanged: the encoder learns to read requests as the captions they restate. With
+    `transcription_noise` q, each text then gets an ASR's slips (`transcription_noise`, 5 % of its characters) with
+    probability q: the encoder learns to read a transcript as the sentence that was said."""
 
-    def __init__(self, tokenizer, max_length: int, request_augmentation: float = 0.0, seed: int = 0):
+    def __init__(self, tokenizer, max_length: int, request_augmentation: float = 0.0, seed: int = 0,
+                 transcription_noise: float = 0.0):
         self.tokenizer, self.max_length = tokenizer, max_length
         self.request_augmentation, self.rng = request_augmentation, random.Random(seed)
+        self.transcription_noise = transcription_noise
 
     def __call__(self, rows: list[dict]) -> dict:
         texts = [as_request(r["text"], self.rng) if self.rng.random() < self.request_augmentation else r["text"]
                  for r in rows]
+        texts = [transcription_noise(t, self.rng) if self.rng.random() < self.transcription_noise else t
+                 for t in texts]
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
                                return_tensors="pt")
         batch["target_embeds"] = torch.tensor(np.stack([r["target_embeds"] for r in rows]), dtype=torch.float32)
@@ -67,12 +74,16 @@ def class_retrieval_r_at_1(embeds: torch.Tensor, class_ids: torch.Tensor, class_
     return float((class_order[sims.argmax(1)] == class_ids).float().mean())
 
 
-def evaluate_text_encoder(model, tokenizer, pairs: datasets.Dataset, as_requests: bool = False) -> dict:
+def evaluate_text_encoder(model, tokenizer, pairs: datasets.Dataset, as_requests: bool = False,
+                          as_transcripts: bool = False) -> dict:
     """Cosine to the target embeddings, and class R@1 of the new embeddings next to the targets' own (the ceiling).
-    `as_requests`: each caption is first rewritten as a spoken request (seeded by its row), the target unchanged."""
+    `as_requests`: each caption is first rewritten as a spoken request (seeded by its row), the target unchanged;
+    `as_transcripts`: each text is then given an ASR's slips (`transcription_noise`, seeded by its row)."""
     texts = pairs["text"]
     if as_requests:
         texts = [as_request(text, random.Random(i)) for i, text in enumerate(texts)]
+    if as_transcripts:
+        texts = [transcription_noise(text, random.Random(f"slips-{i}")) for i, text in enumerate(texts)]
     predicted = embed_texts(model, tokenizer, texts)
     targets = torch.tensor(pairs.with_format("numpy")["target_embeds"][:], dtype=torch.float32)
     class_ids = torch.tensor(pairs["class_id"])
