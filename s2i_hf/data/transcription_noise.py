@@ -1,15 +1,14 @@
 """Text with the slips an ASR makes, for training the text encoder to read a transcript as the sentence it misheard.
 
-    transcription_noise("A bird with a green belly?", random.Random(0), rate=0.05)
-    -> "a bird with a gren belly."
+    transcription_noise("A bird with a green belly and purple wings?", random.Random(1), rate=0.05)
+    -> "a bird wittha gren bely and p urple wings."
 
 Why: the pipeline embeds the ASR's transcript, not the sentence spoken. The demo's ASR leaves a few slips per
-sentence ("a green belly and purple wings" -> "agren belly and purple wing", CER 0.01-0.03), and an encoder
-that only ever read clean captions can place such a transcript elsewhere in its space: on the demo's held-out
-voice, the images drawn from transcripts had both colours right in 0.37 of the cases against 0.54 from the
-spoken sentences themselves, with the same seeds (docs/studies/stackgan-conditioning.md). The slips imitate the
-ones the demo's ASR makes: a character dropped (most often), replaced or doubled, a space lost or added, the
-sentence in lower case, its final mark a full stop.
+sentence ("a green belly and purple wings" -> "agren belly and purple wing", CER 0.01-0.03), and an encoder that
+only ever read clean captions places such a transcript elsewhere in its space: the picture drawn from speech was
+then right less often than the one drawn from the same sentence as text (docs/studies/stackgan-conditioning.md,
+"Reading what the ASR heard"). The slips imitate the ones the demo's ASR makes: a character dropped (most often),
+replaced or doubled, a space lost or added, the sentence in lower case, its final mark a full stop.
 """
 
 from __future__ import annotations
