@@ -21,7 +21,7 @@ from transformers import AutoModel, AutoModelForSpeechSeq2Seq, AutoProcessor, Au
 
 import s2i_hf  # noqa: F401  (registers the parts and the pipeline tasks)
 from s2i_hf.models.asr import load_ctc_head
-from s2i_hf.models.asr.char_lm import CharNGramLM
+from s2i_hf.models.asr.char_lm import CHAR_LM_FILE, CharNGramLM
 from s2i_hf.pipelines import SpeechToImageConfig, SpeechToImageModel
 from s2i_hf.training.model_card import render_bundle_card
 from s2i_hf.training.publish import publish
@@ -41,9 +41,12 @@ def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, o
             raise SystemExit(f"--stage2 {stage2} was trained on another Stage I than --stage1 {stage1} "
                              f"({len(mismatched)} tensors differ, first {mismatched[0]})")
     asr_model = AutoModelForSpeechSeq2Seq.from_pretrained(asr)
+    ctc_head, char_lm = load_ctc_head(asr, asr_model), CharNGramLM.from_pretrained(asr)
+    if asr_lm_weight > 0 and (ctc_head is None or char_lm is None):
+        raise SystemExit(f"--asr {asr}: asr_lm_weight {asr_lm_weight} needs the ASR's CTC head and a character LM "
+                         f"beside it ({CHAR_LM_FILE}: recipes/train_char_lm.py writes one)")
     model = SpeechToImageModel.from_parts(
-        asr=asr_model, asr_processor=AutoProcessor.from_pretrained(asr), ctc_head=load_ctc_head(asr, asr_model),
-        char_lm=CharNGramLM.from_pretrained(asr),
+        asr=asr_model, asr_processor=AutoProcessor.from_pretrained(asr), ctc_head=ctc_head, char_lm=char_lm,
         text_encoder=AutoModel.from_pretrained(text_encoder), text_tokenizer=AutoTokenizer.from_pretrained(text_encoder),
         generator=generator, config=SpeechToImageConfig(asr_lm_weight=asr_lm_weight))
     model.save_pretrained(output_dir)
@@ -63,11 +66,7 @@ def main(argv=None):
     parser.add_argument("--hub_model_id", help="Hub repo id, or file://PATH for a local folder")
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    try:
-        model = build_bundle(args.asr, args.text_encoder, args.stage1, args.stage2, args.output_dir,
-                             args.asr_lm_weight)
-    except ValueError as e:  # e.g. --asr_lm_weight without char_lm.json beside --asr
-        raise SystemExit(f"--asr {args.asr}: {e}") from None
+    model = build_bundle(args.asr, args.text_encoder, args.stage1, args.stage2, args.output_dir, args.asr_lm_weight)
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
     render_bundle_card(args.output_dir, model, metrics)
     if args.push_to_hub:

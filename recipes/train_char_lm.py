@@ -73,7 +73,7 @@ def main(argv=None):
         texts += corpus_sentences(args.synthetic_sentences, args.seed)
     if not texts:
         raise SystemExit("no text: give --dataset_dir, --text_files or --synthetic_sentences")
-    lm = CharNGramLM.from_texts(texts, tokenizer.get_vocab(), order=args.order, eos_token=tokenizer.eos_token)
+    lm = CharNGramLM.from_texts(texts, tokenizer, order=args.order)
     lm.save_pretrained(args.output_dir)
     result = {"output": os.path.join(args.output_dir, "char_lm.json"), "order": args.order, "sentences": sources,
               "characters": sum(map(len, texts)), "contexts": len(lm.counts),

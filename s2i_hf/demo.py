@@ -163,8 +163,6 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
     """Speech of unseen classes by the held-out voice through the bundle (`report_clips` clips), and
     `report_captions` unseen-class captions of the birds' test split as text: transcript CER/WER, and for the 64 px
     Stage-I drafts and the 256 px images the share whose colours the judge reads as the caption names them."""
-    import numpy as np
-    import torch
     from diffusers.utils import make_image_grid
     from PIL import Image, ImageDraw
 
@@ -176,7 +174,7 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
     from .data.ljspeech import load_ljspeech, read_synthesis
     from .data.synthetic.domain import class_split
     from .metrics import load_metric
-    from .metrics.bird_quality import captions_naming, fit_judge, wilson_interval
+    from .metrics.bird_quality import captions_naming, fit_judge, pil_to_pixels, wilson_interval
 
     groups = ["has_belly_color", "has_wing_color"]
     splits = load_ljspeech(out / "speech", test_speaker="en-us+f4")
@@ -236,10 +234,7 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
         judge.save_pretrained(judge_dir)
 
     def accuracy(images, texts):
-        # at their own size: the judge resizes them as evaluate_stackgan.py has it do (antialiased bilinear)
-        pixels = torch.stack([torch.from_numpy(np.asarray(im.convert("RGB"), np.float32)).permute(2, 0, 1)
-                              for im in images]) / 127.5 - 1
-        predicted = judge.predict(pixels)
+        predicted = judge.predict(pil_to_pixels(images))
         right = {g: [] for g in groups}
         both = []
         for k, text in enumerate(texts):

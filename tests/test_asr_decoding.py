@@ -123,7 +123,7 @@ def test_fusion_moves_the_beam_to_the_lm_spelling(tiny_asr):
     what the LM's one sentence says; at weight 0 the LM changes nothing."""
     model, processor, _, inputs = tiny_asr
     tok = processor.tokenizer
-    lm = CharNGramLM.from_texts(["ab"] * 5, tok.get_vocab(), order=3)
+    lm = CharNGramLM.from_texts(["ab"] * 5, tok, order=3)
 
     class FlatHead(torch.nn.Module):
         def forward(self, states):

@@ -20,7 +20,7 @@ def tokenizer():
 
 
 def test_probabilities_sum_to_one_and_follow_the_text(tokenizer):
-    lm = CharNGramLM.from_texts(TEXTS, tokenizer.get_vocab(), order=4)
+    lm = CharNGramLM.from_texts(TEXTS, tokenizer, order=4)
     ids = tokenizer("the bird has a red bel").input_ids[:-1]
     for k in (0, 3, len(ids)):
         probs = np.exp(lm.log_probs(ids[:k]))
@@ -39,7 +39,7 @@ def test_probabilities_sum_to_one_and_follow_the_text(tokenizer):
 
 
 def test_file_round_trip_and_clear_errors(tokenizer, tmp_path):
-    lm = CharNGramLM.from_texts(TEXTS, tokenizer.get_vocab(), order=3)
+    lm = CharNGramLM.from_texts(TEXTS, tokenizer, order=3)
     assert CharNGramLM.from_pretrained(tmp_path) is None
     lm.save_pretrained(tmp_path)
     assert not list(tmp_path.glob("*.partial"))
@@ -50,4 +50,4 @@ def test_file_round_trip_and_clear_errors(tokenizer, tmp_path):
     with pytest.raises(ValueError, match=f"{CHAR_LM_FILE}.*not a character language model"):
         CharNGramLM.from_pretrained(tmp_path)
     with pytest.raises(ValueError, match="order must be at least 1"):
-        CharNGramLM.from_texts(TEXTS, tokenizer.get_vocab(), order=0)
+        CharNGramLM.from_texts(TEXTS, tokenizer, order=0)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
-import torch
 from transformers import pipeline
 
 import s2i_hf  # noqa: F401  (registers the pipeline tasks)
@@ -25,22 +23,9 @@ from s2i_hf.data.ljspeech import load_ljspeech
 from s2i_hf.data.synthetic.domain import class_split
 from s2i_hf.metrics import load_metric
 from s2i_hf.metrics.attribute_classifier import AttributeClassifier
-from s2i_hf.metrics.bird_quality import wilson_interval
+from s2i_hf.metrics.bird_quality import accuracy_against_captions, pil_to_pixels
 
-GROUPS = ("has_belly_color", "has_wing_color")
-
-
-def both_right(judge, images, texts) -> list[bool | None]:
-    """Per image: whether the judge reads both colours the text names (None when it does not name both)."""
-    pixels = torch.stack([torch.from_numpy(np.asarray(im.convert("RGB"), np.float32)).permute(2, 0, 1)
-                          for im in images]) / 127.5 - 1
-    predicted = judge.predict(pixels)
-    out = []
-    for k, text in enumerate(texts):
-        named = colours_named(text)
-        out.append(all(judge.config.attributes[g][int(predicted[g][k])] in named[g] for g in GROUPS)
-                   if all(g in named for g in GROUPS) else None)
-    return out
+GROUPS = ["has_belly_color", "has_wing_color"]
 
 
 def main(argv=None):
@@ -61,8 +46,11 @@ def main(argv=None):
         clips = clips.select(range(min(args.max_clips, len(clips))))
     if len(clips) == 0:
         raise SystemExit(f"--dataset_dir {args.dataset_dir}: no clips of {args.test_speaker} of unseen classes")
-    refs = clips["normalized_text"]
-    result = {"dataset_dir": args.dataset_dir, "clips": len(clips), "bundles": {}}
+    wanted = [colours_named(text) for text in clips["normalized_text"]]
+    naming_both = sum(all(g in named for g in GROUPS) for named in wanted)
+    if naming_both == 0:
+        raise SystemExit(f"--dataset_dir {args.dataset_dir}: none of the {len(clips)} clips names both colours")
+    result = {"dataset_dir": args.dataset_dir, "clips": len(clips), "clips_naming_both": naming_both, "bundles": {}}
     for bundle in args.bundles:
         speech_pipe = pipeline("speech-to-image", model=bundle)
         text_pipe = pipeline("text-to-image", model=bundle)
@@ -72,15 +60,15 @@ def main(argv=None):
             heard.append(out["text"])
             from_speech.append(out["images"][0])
             from_text.append(text_pipe(row["normalized_text"], seed=args.seed + i)["images"][0])
-        speech_right, text_right = both_right(judge, from_speech, refs), both_right(judge, from_text, refs)
-        kept = [k for k, r in enumerate(speech_right) if r is not None]
-        n, s, t = len(kept), sum(speech_right[k] for k in kept), sum(text_right[k] for k in kept)
-        result["bundles"][bundle] = {
-            "clips_naming_both": n,
-            "both_right_from_speech": round(s / n, 4), "from_speech_interval_95": wilson_interval(s, n),
-            "both_right_from_spoken_text": round(t / n, 4), "from_text_interval_95": wilson_interval(t, n),
-            "transcript_cer": round(load_metric("cer").compute(predictions=heard, references=refs), 4),
-        }
+        figures = {}
+        for source, images in (("speech", from_speech), ("spoken_text", from_text)):
+            scored = accuracy_against_captions(judge.predict(pil_to_pixels(images)), wanted, GROUPS,
+                                               judge.config.attributes)
+            figures[f"both_right_from_{source}"] = round(scored["all_accuracy"], 4)
+            figures[f"from_{source}_interval_95"] = scored["all_accuracy_interval"]
+        figures["transcript_cer"] = round(load_metric("cer").compute(predictions=heard,
+                                                                      references=clips["normalized_text"]), 4)
+        result["bundles"][bundle] = figures
     print(json.dumps(result))
 
 

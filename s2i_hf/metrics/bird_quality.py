@@ -41,6 +41,13 @@ def wilson_interval(successes: float, n: int, z: float = 1.96) -> list[float]:
     return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
 
 
+def pil_to_pixels(images) -> torch.Tensor:
+    """PIL images as the judge's input: (n, 3, H, W) in [-1, 1], at their own size (the judge resizes them as
+    evaluate_stackgan.py has it do, antialiased bilinear)."""
+    return torch.stack([torch.from_numpy(np.asarray(im.convert("RGB"), np.float32)).permute(2, 0, 1)
+                        for im in images]) / 127.5 - 1
+
+
 def accuracy_against_captions(predicted: dict, wanted: list[dict], groups: list[str], values: dict) -> dict:
     """Per group the share of images whose predicted colour is one the caption names for it (over the captions
     that name the group), and `all_accuracy` over captions naming every group, with its 95 % interval."""

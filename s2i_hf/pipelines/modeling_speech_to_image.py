@@ -139,8 +139,9 @@ class SpeechToImageModel(PreTrainedModel):
     @torch.inference_mode()
     def transcribe(self, waveforms: list[np.ndarray]) -> list[str]:
         """Transcripts of 16 kHz mono waveforms: joint CTC/attention beam search when the ASR came with its CTC
-        head (with the character LM at `config.asr_lm_weight` when above 0), greedy attention decoding otherwise. Silence gives "" without running the decoder (which would
-        otherwise invent a fluent sentence from nothing)."""
+        head (with the character LM at `config.asr_lm_weight` when above 0), greedy attention decoding otherwise.
+        Silence gives "" without running the decoder (which would otherwise invent a fluent sentence from
+        nothing)."""
         texts = [""] * len(waveforms)
         speech = [i for i, w in enumerate(waveforms) if not self.is_silent(w)]
         if speech:

@@ -4,7 +4,7 @@ Why: the demo's small decoder learned the spelling of the words its corpus says;
 write what the audio sounds like ("a bely that is grenen"). An n-gram model counted over much more English text than
 the speech corpus holds knows that "bely" is not a word, and costs nothing to train: counting is seconds.
 
-    lm = CharNGramLM.from_texts(sentences, vocab=tokenizer.get_vocab(), order=7)
+    lm = CharNGramLM.from_texts(sentences, tokenizer, order=7)   # the ASR's character tokenizer
     lm.save_pretrained(asr_dir)                    # char_lm.json, beside model.safetensors
     lm = CharNGramLM.from_pretrained(asr_dir)      # None when the folder has none
     lm.log_probs(context_ids)                      # log p(next label | context) for every label, (vocab,)
@@ -21,18 +21,11 @@ import collections
 import functools
 import json
 import os
-import unicodedata
 
 import numpy as np
 
 CHAR_LM_FILE = "char_lm.json"
 _START = "\x02"  # the context before a sentence's first character (never a label)
-
-
-def _normalize(text: str) -> str:
-    """The tokenizer's normalization (NFKD, accents dropped, lower case, spaces collapsed), curly quotes aside."""
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(text.lower().replace("\u2019", "'").split())
 
 
 class CharNGramLM:
@@ -48,12 +41,14 @@ class CharNGramLM:
         self._probs = functools.lru_cache(maxsize=200_000)(self._compute)  # beams share their contexts
 
     @classmethod
-    def from_texts(cls, texts, vocab: dict[str, int], order: int = 7, eos_token: str = "</s>") -> "CharNGramLM":
-        """Count every context of 0 to order-1 characters in `texts` (one sentence each; characters outside the
-        vocabulary end the context, as the tokenizer's <unk> would)."""
+    def from_texts(cls, texts, tokenizer, order: int = 7) -> "CharNGramLM":
+        """Count every context of 0 to order-1 characters in `texts` (one sentence each), split into characters as
+        the ASR's `tokenizer` splits them (its normalization); a character outside its vocabulary ends the context,
+        as its <unk> would."""
+        vocab, eos_token = tokenizer.get_vocab(), tokenizer.eos_token
         counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         for text in texts:
-            chars = [c if c in vocab else None for c in _normalize(text)]
+            chars = [c if c in vocab else None for c in tokenizer.tokenize(text)]
             if not chars:
                 continue
             history = _START
