@@ -77,6 +77,9 @@ class ModelArguments:
     stage2_detail_only: bool = field(default=False, metadata={
         "help": "with stage2_residual: the correction adds detail only (its 4 x 4 block means removed), so the "
                 "image averaged to 64 x 64 is the draft"})
+    condition_noise_scale: float = field(default=1.0, metadata={
+        "help": "saved in the config: the conditioning noise the trained generator samples at inference, 0 (the "
+                "mean) to 1 (as in training, the reference); training always samples all of it"})
     auxiliary_attributes: list[str] = field(default_factory=list, metadata={
         "help": "CUB attribute groups the discriminator also classifies (AC-GAN), read from CUB's attribute files, "
                 "e.g. has_belly_color has_wing_color; empty: the reference"})
@@ -188,6 +191,7 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
                  projection_discriminator=model_args.projection_discriminator,
                  conditional_batch_norm=model_args.conditional_batch_norm,
                  stage2_residual=model_args.stage2_residual, stage2_detail_only=model_args.stage2_detail_only,
+                 condition_noise_scale=model_args.condition_noise_scale,
                  text_embeddings_from_encoder=data_args.text_encoder is not None)
     if model_args.stage == 1:
         config = StackGANConfig(text_embedding_dim=embedding_dim, **sizes)

@@ -19,7 +19,8 @@ from s2i_hf.models.asr import build_model, build_processor, save_ctc_head
 from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator, StackGANStage2Generator
 from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
 
-TINY_GAN = dict(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16, discriminator_width=4)
+TINY_GAN = dict(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16, discriminator_width=4,
+                condition_noise_scale=0.0)  # as the demo presets: the conditioning's mean at inference
 
 
 @pytest.fixture(scope="session")

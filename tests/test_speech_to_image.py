@@ -88,6 +88,16 @@ def test_text_to_image_embeds_any_characters(parts):
         draw("  ")
 
 
+def test_the_conditioning_noise_is_the_presets_unless_the_call_says(parts):
+    draw = pipeline("text-to-image", model=str(parts / "bundle"))
+    assert draw.model.generator.config.condition_noise_scale == 0.0  # the conditioning's mean, as the demo's
+    pixels = lambda **kwargs: np.asarray(draw("a bird with a red belly", seed=5, **kwargs)["images"][0], np.float32)  # noqa: E731
+    default, mean, sampled = pixels(), pixels(condition_noise_scale=0.0), pixels(condition_noise_scale=1.0)
+    assert np.array_equal(default, mean) and np.abs(default - sampled).mean() > 0.5
+    with pytest.raises(ValueError, match="condition_noise_scale=2"):
+        draw("a bird", condition_noise_scale=2)
+
+
 def test_a_new_process_loads_the_bundle_without_s2i_hf_through_remote_code(parts, tmp_path):
     code = f"""
 import sys, numpy as np

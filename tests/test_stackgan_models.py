@@ -170,3 +170,31 @@ def test_detail_only_stage2_renders_at_64_px_as_its_draft():
     assert error < 0.01 and error < (plain - out.stage1_images).abs().mean()  # closer than the plain upsampling
     with pytest.raises(Exception, match="needs stage2_residual"):  # a ValueError inside the strict validation
         StackGANConfig(**TINY, stage2_detail_only=True)
+
+
+def test_condition_noise_scale_draws_the_mean_in_eval_mode_and_samples_in_training():
+    config = StackGANConfig(**TINY, condition_noise_scale=0.0)
+    torch.manual_seed(0)
+    g = StackGANStage1Generator(config)
+    embeds, z = torch.randn(3, 32), torch.randn(3, 10)
+
+    def images(seed, **kwargs):
+        return g(embeds, noise=z, generator=torch.Generator().manual_seed(seed), **kwargs).images
+
+    g.eval()  # the mean: the conditioning's own draw no longer changes the image, only z does
+    assert torch.equal(images(1), images(2))
+    assert not torch.allclose(images(1), g(embeds, noise=torch.randn(3, 10)).images)
+    # asked per call, or in training (always all of the noise): the draw shows
+    assert not torch.allclose(images(1, condition_noise_scale=1.0), images(2, condition_noise_scale=1.0))
+    half, full, mean = (images(1, condition_noise_scale=s) for s in (0.5, 1.0, 0.0))
+    assert 0 < (half - mean).abs().mean() < (full - mean).abs().mean()
+    g.train()
+    assert not torch.allclose(images(1), images(2))
+    # Stage II passes its scale to the draft it refines
+    g2 = StackGANStage2Generator(config, g).eval()
+    a, b = (g2(embeds, noise=z, generator=torch.Generator().manual_seed(s)) for s in (1, 2))
+    assert torch.equal(a.stage1_images, b.stage1_images) and torch.equal(a.images, b.images)
+    with pytest.raises(ValueError, match="condition_noise_scale=1.5"):
+        images(1, condition_noise_scale=1.5)
+    with pytest.raises(Exception, match=r"condition_noise_scale \(-0.1\)"):
+        StackGANConfig(**TINY, condition_noise_scale=-0.1)

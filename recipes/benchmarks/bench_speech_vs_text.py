@@ -7,7 +7,8 @@ their text, with the same seeds, judged alike. Compare bundles side by side in o
 The clips are the held-out voice's (`--test_speaker`) of the unseen classes (the birds' test classes), all of them
 unless `--max_clips`; the judge is the attribute classifier the demo's report uses. For each bundle: both colours
 right (belly and wing as the sentence names them) from speech and from the spoken text at 256 px, with 95 %
-intervals, over the clips whose sentence names both, and the transcripts' CER. Prints one JSON object.
+intervals, over the clips whose sentence names both, and the transcripts' CER; the same per kind of sentence
+(`by_phrasing`: captions, requests, ... as the corpus's synthesis.csv records them). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from transformers import pipeline
 
 import s2i_hf  # noqa: F401  (registers the pipeline tasks)
 from s2i_hf.data.caption_attributes import colours_named
-from s2i_hf.data.ljspeech import load_ljspeech
+from s2i_hf.data.ljspeech import load_ljspeech, read_synthesis
 from s2i_hf.data.synthetic.domain import class_split
 from s2i_hf.metrics import load_metric
 from s2i_hf.metrics.attribute_classifier import AttributeClassifier
@@ -50,6 +51,8 @@ def main(argv=None):
     naming_both = sum(all(g in named for g in GROUPS) for named in wanted)
     if naming_both == 0:
         raise SystemExit(f"--dataset_dir {args.dataset_dir}: none of the {len(clips)} clips names both colours")
+    recorded = read_synthesis(args.dataset_dir)
+    kinds = [recorded.get(clip, {}).get("phrasing", "caption") for clip in clips["id"]]
     result = {"dataset_dir": args.dataset_dir, "clips": len(clips), "clips_naming_both": naming_both, "bundles": {}}
     for bundle in args.bundles:
         speech_pipe = pipeline("speech-to-image", model=bundle)
@@ -60,12 +63,20 @@ def main(argv=None):
             heard.append(out["text"])
             from_speech.append(out["images"][0])
             from_text.append(text_pipe(row["normalized_text"], seed=args.seed + i)["images"][0])
-        figures = {}
+        figures, by_phrasing = {}, {}
         for source, images in (("speech", from_speech), ("spoken_text", from_text)):
-            scored = accuracy_against_captions(judge.predict(pil_to_pixels(images)), wanted, GROUPS,
-                                               judge.config.attributes)
+            predicted = judge.predict(pil_to_pixels(images))
+            scored = accuracy_against_captions(predicted, wanted, GROUPS, judge.config.attributes)
             figures[f"both_right_from_{source}"] = round(scored["all_accuracy"], 4)
             figures[f"from_{source}_interval_95"] = scored["all_accuracy_interval"]
+            for kind in sorted(set(kinds)):
+                keep = [k for k, name in enumerate(kinds) if name == kind and all(g in wanted[k] for g in GROUPS)]
+                if keep:
+                    part = accuracy_against_captions({key: value[keep] for key, value in predicted.items()},
+                                                     [wanted[k] for k in keep], GROUPS, judge.config.attributes)
+                    by_phrasing.setdefault(kind, {"clips_naming_both": len(keep)})[f"both_right_from_{source}"] = \
+                        round(part["all_accuracy"], 4)
+        figures["by_phrasing"] = by_phrasing
         figures["transcript_cer"] = round(load_metric("cer").compute(predictions=heard,
                                                                       references=clips["normalized_text"]), 4)
         result["bundles"][bundle] = figures

@@ -169,8 +169,10 @@ class SpeechToImageModel(PreTrainedModel):
 
     @torch.inference_mode()
     def draw(self, text_embeds: torch.Tensor, num_images_per_prompt: int = 1, height: int | None = None,
-             generator: torch.Generator | None = None) -> torch.Tensor:
-        """Images in [-1, 1], (batch * num_images_per_prompt, 3, height, height); height 64 or 256."""
+             generator: torch.Generator | None = None, condition_noise_scale: float | None = None) -> torch.Tensor:
+        """Images in [-1, 1], (batch * num_images_per_prompt, 3, height, height); height 64 or 256.
+        `condition_noise_scale`: the conditioning noise sampled, 0 (the mean) to 1 (as in training); by default the
+        generator's `config.condition_noise_scale`."""
         height = height or self.image_sizes[-1]
         if height not in self.image_sizes:
             raise ValueError(f"height={height} is not one this bundle makes; it makes {self.image_sizes}")
@@ -179,7 +181,8 @@ class SpeechToImageModel(PreTrainedModel):
         noise = torch.randn(len(embeds), model.config.noise_dim, generator=generator,
                             device=generator.device if generator is not None else self.device)
         same_device = generator is not None and generator.device == self.device
-        return model(embeds, noise=noise.to(self.device), generator=generator if same_device else None).images
+        return model(embeds, noise=noise.to(self.device), generator=generator if same_device else None,
+                     condition_noise_scale=condition_noise_scale).images
 
 
 __all__ = ["SpeechToImageModel", "PART_ATTRIBUTES"]

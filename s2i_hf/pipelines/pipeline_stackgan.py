@@ -32,12 +32,15 @@ class StackGANPipeline(DiffusionPipeline):
     @torch.no_grad()
     def __call__(self, prompt_embeds: torch.Tensor, num_images_per_prompt: int = 1, height: int | None = None,
                  generator: torch.Generator | None = None, noise: torch.Tensor | None = None,
-                 output_type: str = "pil", return_dict: bool = True):
+                 condition_noise_scale: float | None = None, output_type: str = "pil", return_dict: bool = True):
         """
         prompt_embeds: (batch, text_embedding_dim) caption embeddings (char-CNN-RNN space).
         height: 64 or 256 (the generator's largest by default).
         generator: a torch.Generator for repeatable images; noise: or the (batch * num_images_per_prompt,
             noise_dim) noise itself.
+        condition_noise_scale: how much of the conditioning augmentation's noise to sample, 0 (its mean: the
+            picture follows the text most closely) to 1 (as in training, the reference); by default the
+            generator's `config.condition_noise_scale`.
         output_type: "pil", "np" (float in [0, 1], NHWC) or "pt" (float in [-1, 1], NCHW).
         """
         height = height or self.sizes[-1]
@@ -56,7 +59,8 @@ class StackGANPipeline(DiffusionPipeline):
             raise ValueError(f"noise has shape {tuple(noise.shape)}; expected {(len(embeds), model.config.noise_dim)}")
         # the conditioning-augmentation sample draws from the same generator, on its device, then moves over
         eps_source = generator if generator is not None and generator.device == device else None
-        images = model(embeds, noise=noise.to(device, model.dtype), generator=eps_source).images.float()
+        images = model(embeds, noise=noise.to(device, model.dtype), generator=eps_source,
+                       condition_noise_scale=condition_noise_scale).images.float()
         self.maybe_free_model_hooks()
         if output_type == "pt":
             result = images

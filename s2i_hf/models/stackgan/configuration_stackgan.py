@@ -37,6 +37,11 @@ class StackGANConfig(PreTrainedConfig):
         values (e.g. {"has_belly_color": [15 colours], ...}); the discriminators then also classify each attribute from the
         image (AC-GAN, Odena et al. 2017), which makes the text conditioning take hold far sooner. None: the
         reference networks.
+    condition_noise_scale (`float`, defaults to 1.0): how much of the conditioning augmentation's noise a generator
+        in eval mode samples, c = mu + scale * sigma * eps (training always samples all of it). 1.0: the reference,
+        which samples at test time as in training; 0.0: the mean, the truncation that makes the picture follow the
+        text most closely, with the noise z still varying the image (the demo preset; studied in
+        docs/studies/stackgan-conditioning.md). The pipelines take it per call too.
     text_embeddings_from_encoder (`bool`, defaults to False): not in the reference. Trained on the embeddings a
         trained text encoder gives the training captions (`--text_encoder`), not on the dataset's char-CNN-RNN
         rows: the space the speech-to-image pipeline feeds it. A Stage II must then be trained the same way.
@@ -60,6 +65,7 @@ class StackGANConfig(PreTrainedConfig):
     stage2_detail_only: bool = False
     auxiliary_attributes: dict[str, list[str]] | None = None
     text_embeddings_from_encoder: bool = False
+    condition_noise_scale: float = 1.0
 
     def validate_architecture(self):
         """Part of `@strict`-powered validation: the widths must survive the halvings of the up-blocks."""
@@ -73,6 +79,9 @@ class StackGANConfig(PreTrainedConfig):
                 f"stage1_image_size ({self.stage1_image_size}) and stage2_image_size ({self.stage2_image_size}) "
                 "are fixed at 64 and 256 by the networks"
             )
+        if not 0.0 <= self.condition_noise_scale <= 1.0:
+            raise ValueError(f"condition_noise_scale ({self.condition_noise_scale}) must be between 0 (the mean) and "
+                             "1 (sampled as in training)")
         if self.stage2_detail_only and not self.stage2_residual:
             raise ValueError("stage2_detail_only (True) refines the upsampled draft: it needs stage2_residual (False)")
         for name, values in (self.auxiliary_attributes or {}).items():

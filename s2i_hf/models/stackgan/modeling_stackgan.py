@@ -116,6 +116,15 @@ class StackGANPreTrainedModel(PreTrainedModel):
             init.normal_(module.weight, 1.0, 0.02)
             init.zeros_(module.bias)
 
+    def _condition_noise_scale(self, scale: float | None) -> float:
+        """The conditioning noise to sample: all of it in training, `config.condition_noise_scale` in eval mode,
+        unless the caller says."""
+        if scale is None:
+            return 1.0 if self.training else self.config.condition_noise_scale
+        if not 0.0 <= scale <= 1.0:
+            raise ValueError(f"condition_noise_scale={scale}: must be between 0 (the mean) and 1 (sampled as in training)")
+        return scale
+
     def _check_embeds(self, text_embeds: torch.Tensor):
         if text_embeds.ndim != 2 or text_embeds.shape[1] != self.config.text_embedding_dim:
             raise ValueError(
@@ -130,7 +139,8 @@ class StackGANPreTrainedModel(PreTrainedModel):
 
 
 class ConditioningAugmentation(nn.Module):
-    """Linear text_embedding_dim -> 2 x condition_dim, ReLU, split into mu and logvar; c = mu + eps * exp(logvar/2)."""
+    """Linear text_embedding_dim -> 2 x condition_dim, ReLU, split into mu and logvar; c = mu + eps * exp(logvar/2),
+    with eps scaled by `noise_scale` (drawn all the same, so that a seeded stream gives the same noise z after it)."""
 
     def __init__(self, config: StackGANConfig):
         super().__init__()
@@ -139,13 +149,14 @@ class ConditioningAugmentation(nn.Module):
         self.condition_dim = config.condition_dim
         self.normalize = config.normalize_text_embeds
 
-    def forward(self, text_embeds: torch.Tensor, generator: torch.Generator | None = None) -> ConditioningOutput:
+    def forward(self, text_embeds: torch.Tensor, generator: torch.Generator | None = None,
+                noise_scale: float = 1.0) -> ConditioningOutput:
         if self.normalize:
             text_embeds = F.layer_norm(text_embeds, text_embeds.shape[-1:])
         x = self.relu(self.fc(text_embeds))
         mu, logvar = x[:, : self.condition_dim], x[:, self.condition_dim :]
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return ConditioningOutput(condition=mu + eps * torch.exp(0.5 * logvar), mu=mu, logvar=logvar)
+        return ConditioningOutput(condition=mu + noise_scale * eps * torch.exp(0.5 * logvar), mu=mu, logvar=logvar)
 
 
 class StackGANStage1Generator(StackGANPreTrainedModel):
@@ -167,12 +178,14 @@ class StackGANStage1Generator(StackGANPreTrainedModel):
         self.post_init()
 
     def forward(self, text_embeds: torch.Tensor, noise: torch.Tensor | None = None,
-                generator: torch.Generator | None = None) -> StackGANGeneratorOutput:
+                generator: torch.Generator | None = None,
+                condition_noise_scale: float | None = None) -> StackGANGeneratorOutput:
         self._check_embeds(text_embeds)
         if noise is None:
             noise = torch.randn((text_embeds.shape[0], self.config.noise_dim), generator=generator,
                                 device=text_embeds.device, dtype=text_embeds.dtype)
-        cond = self.conditioning(text_embeds, generator=generator)
+        cond = self.conditioning(text_embeds, generator=generator,
+                                 noise_scale=self._condition_noise_scale(condition_noise_scale))
         h = self.fc(torch.cat([noise, cond.condition], dim=1))
         h = h.view(-1, self.config.generator_width * 8, 4, 4)
         if self.config.conditional_batch_norm:
@@ -303,11 +316,15 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
         return self
 
     def forward(self, text_embeds: torch.Tensor, noise: torch.Tensor | None = None,
-                generator: torch.Generator | None = None) -> StackGANGeneratorOutput:
+                generator: torch.Generator | None = None,
+                condition_noise_scale: float | None = None) -> StackGANGeneratorOutput:
         self._check_embeds(text_embeds)
+        # Stage I is always in eval mode here: it samples what Stage II's mode asks for (all of the noise while
+        # Stage II trains, as Stage I was trained)
+        scale = self._condition_noise_scale(condition_noise_scale)
         with torch.no_grad():
-            draft = self.stage1(text_embeds, noise=noise, generator=generator).images.detach()
-        cond = self.conditioning(text_embeds, generator=generator)
+            draft = self.stage1(text_embeds, noise=noise, generator=generator, condition_noise_scale=scale).images.detach()
+        cond = self.conditioning(text_embeds, generator=generator, noise_scale=scale)
         code = self.encode_image(draft)
         tiled = cond.condition.view(cond.condition.shape[0], -1, 1, 1).expand(-1, -1, *code.shape[2:])
         h = self.residual(self.joint(torch.cat([code, tiled], dim=1)))
