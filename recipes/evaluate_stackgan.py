@@ -60,6 +60,9 @@ class EvaluationArguments:
                 "embeddings); needed for a generator trained with --text_encoder"})
     max_images: int | None = field(default=None, metadata={"help": "score at most this many test captions"})
     checkpoints: bool = field(default=False, metadata={"help": "also score every checkpoint (the learning curve)"})
+    condition_noise_scale: float | None = field(default=None, metadata={
+        "help": "draw with this much of the conditioning noise, 0 (its mean) to 1 (as in training), instead of the "
+                "model's config.condition_noise_scale"})
     seed: int = 0
 
 
@@ -88,6 +91,8 @@ def main(argv=None):
     test = load_cub(args.dataset_dir, "test", attributes=False)
     train = load_cub(args.dataset_dir, "train")  # with CUB's labels where the folder has them
     generator = AutoModel.from_pretrained(args.model)
+    if args.condition_noise_scale is not None:
+        generator.config.condition_noise_scale = args.condition_noise_scale
     if getattr(generator.config, "text_embeddings_from_encoder", False) and not args.text_encoder:
         raise SystemExit(f"{args.model} was trained on a text encoder's embeddings: pass it as --text_encoder")
     classifier = load_or_train_classifier(args, train)
@@ -95,7 +100,8 @@ def main(argv=None):
         test = embed_split_captions(test, args.text_encoder)
         train = embed_split_captions(train, args.text_encoder)
     stage = 2 if hasattr(generator, "stage1") else 1
-    result = {"model": args.model, "stage": stage, "text_encoder": args.text_encoder, "inception_score": None, "fid_inception": None,
+    result = {"model": args.model, "stage": stage, "text_encoder": args.text_encoder,
+              "condition_noise_scale": generator.config.condition_noise_scale, "inception_score": None, "fid_inception": None,
         "inception_note": "not computed: the Inception weights are not available offline"}
     if classifier is None:
         names, labels = attribute_files(Path(args.dataset_dir))
@@ -125,8 +131,9 @@ def main(argv=None):
             if not ema.is_dir():
                 continue
             minutes = json.loads(progress.read_text())["train_minutes"] if progress.is_file() else None
-            step_scores, _ = score_generator(AutoModel.from_pretrained(ema), test, classifier, seed=args.seed,
-                                             max_images=args.max_images)
+            checkpoint = AutoModel.from_pretrained(ema)
+            checkpoint.config.condition_noise_scale = generator.config.condition_noise_scale
+            step_scores, _ = score_generator(checkpoint, test, classifier, seed=args.seed, max_images=args.max_images)
             curve.append({"step": checkpoint_step(folder), "train_minutes": minutes, **step_scores["generated"]})
         result["curve"] = curve
 

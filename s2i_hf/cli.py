@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speech_clips", type=int, default=6000)
     demo.add_argument("--birds", type=int, default=4000)
     demo.add_argument("--report_clips", type=int, default=64,
-                      help="held-out-voice clips of unseen classes scored (the first 16 are shown)")
+                      help="held-out-voice clips of unseen classes naming both colours, scored (the first 16 "
+                           "are shown); also the size of each test set of unseen voices and of unseen phrasing")
     demo.add_argument("--stage1_minutes", type=float, default=None, help="override the preset's time budget")
     demo.add_argument("--stage2_minutes", type=float, default=None)
     demo.add_argument("--scale", choices=["demo", "tiny"], default="demo", help="tiny: the test presets (smoke run)")
