@@ -12,7 +12,9 @@ embeddings; StackGAN is then trained on its embeddings. Any field can be overrid
 --output_dir and prints the test-class figures as JSON: cosine to the targets and caption-to-class R@1, also of
 the test captions rewritten as spoken requests and of those with an ASR's slips (regression), caption-to-class
 R@1 against the image embeddings (contrastive). `--request_augmentation 0.5` trains on such rewrites too,
-`--transcription_noise 0.5` on texts with an ASR's slips (s2i_hf/data/transcription_noise.py).
+`--distractor_augmentation 0.3` on texts with a sentence or words added that name nothing
+(s2i_hf/data/distractors.py), `--transcription_noise 0.5` on texts with an ASR's slips
+(s2i_hf/data/transcription_noise.py).
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ class DataArguments:
     request_augmentation: float = field(default=0.0, metadata={
         "help": "share of training captions rewritten as spoken requests ('draw me a red-bellied bird ...'), the "
                 "target unchanged (regression only)"})
+    distractor_augmentation: float = field(default=0.0, metadata={
+        "help": "share of training texts (after the request rewrites) given a sentence of plain English or a word or "
+                "two that name nothing, the target unchanged (regression only): what speakers add is read past"})
     transcription_noise: float = field(default=0.0, metadata={
         "help": "share of training texts given an ASR's slips (a dropped, replaced or doubled character in 20, lower "
                 "case), the target unchanged (regression only): transcripts then land where their sentences do"})
@@ -113,7 +118,8 @@ def main(argv=None):
         trained = model
         collator = TextEmbeddingCollator(tokenizer, model_args.max_length, data_args.request_augmentation,
                                          seed=training_args.seed,
-                                         transcription_noise=data_args.transcription_noise)
+                                         transcription_noise=data_args.transcription_noise,
+                                         distractor_augmentation=data_args.distractor_augmentation)
     trainer = Trainer(model=trained, args=training_args, train_dataset=splits["train"], data_collator=collator,
                       processing_class=tokenizer)
     result = trainer.train(resume_from_checkpoint=resume)

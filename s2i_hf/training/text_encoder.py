@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.caption_requests import as_request
+from ..data.distractors import with_distractors
 from ..data.transcription_noise import transcription_noise
 
 
@@ -35,18 +36,21 @@ class TextEmbeddingCollator:
     """Tokenizes a batch of pairs (dynamic padding, truncated at the encoder's max_length). With
     `request_augmentation` p, each caption is rewritten as a spoken request (`as_request`) with probability p, its
     target unchanged: the encoder learns to read requests as the captions they restate. With
-    `transcription_noise` q, each text then gets an ASR's slips (`transcription_noise`, 5 % of its characters) with
+    `distractor_augmentation` d, each text then gains a sentence of plain English or a word or two that name nothing
+    (`with_distractors`) with probability d: the encoder learns to read past them. With `transcription_noise` q, each text then gets an ASR's slips (`transcription_noise`, 5 % of its characters) with
     probability q: the encoder learns to read a transcript as the sentence that was said."""
 
     def __init__(self, tokenizer, max_length: int, request_augmentation: float = 0.0, seed: int = 0,
-                 transcription_noise: float = 0.0):
+                 transcription_noise: float = 0.0, distractor_augmentation: float = 0.0):
         self.tokenizer, self.max_length = tokenizer, max_length
         self.request_augmentation, self.rng = request_augmentation, random.Random(seed)
-        self.transcription_noise = transcription_noise
+        self.transcription_noise, self.distractor_augmentation = transcription_noise, distractor_augmentation
 
     def __call__(self, rows: list[dict]) -> dict:
         texts = [as_request(r["text"], self.rng) if self.rng.random() < self.request_augmentation else r["text"]
                  for r in rows]
+        texts = [with_distractors(t, self.rng, self.max_length) if self.rng.random() < self.distractor_augmentation
+                 else t for t in texts]
         texts = [transcription_noise(t, self.rng) if self.rng.random() < self.transcription_noise else t
                  for t in texts]
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,

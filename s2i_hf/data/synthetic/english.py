@@ -36,6 +36,13 @@ def _chain() -> tuple[dict, list[str]]:
     return chain, starts
 
 
+@functools.lru_cache(maxsize=1)
+def english_words() -> list[str]:
+    """The lower-case words of the chain (letters only), sorted: a vocabulary of plain English."""
+    chain, _ = _chain()
+    return sorted({word for pair in chain for word in pair.split() if re.fullmatch(r"[a-z]+", word)})
+
+
 def english_sentence(rng: random.Random, min_words: int = 5, max_words: int = 14) -> str:
     """One sentence of plain English, letters and commas only, ending with a full stop."""
     chain, starts = _chain()
