@@ -29,7 +29,7 @@ from s2i_hf.models.asr.char_lm import CHAR_LM_FILE, CharNGramLM
 
 def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_speaker: str | None = None,
                  batch_size: int = 1, max_samples: int | None = None, validation_fraction: float = 0.05,
-                 test_fraction: float = 0.05, decoding: str = "auto", beam_size: int = 4,
+                 test_fraction: float = 0.05, decoding: str = "auto", beam_size: int = 8,
                  ctc_weight: float = 0.5, lm_dir: str | None = None, lm_weight: float = 0.0) -> dict:
     model = AutoModelForSpeechSeq2Seq.from_pretrained(model_dir).eval()
     processor = AutoProcessor.from_pretrained(model_dir)
@@ -89,7 +89,7 @@ def main(argv=None):
     parser.add_argument("--max_samples", type=int, default=None)
     parser.add_argument("--decoding", default="auto", choices=["auto", "joint", "attention"],
                         help="auto: joint CTC/attention when the model has a CTC head, else greedy attention")
-    parser.add_argument("--beam_size", type=int, default=4)
+    parser.add_argument("--beam_size", type=int, default=8)
     parser.add_argument("--ctc_weight", type=float, default=0.5, help="joint decoding: the CTC score's weight")
     parser.add_argument("--lm_weight", type=float, default=0.0,
                         help="joint decoding: the character LM's weight (shallow fusion); 0: no LM")

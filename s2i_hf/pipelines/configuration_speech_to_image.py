@@ -23,7 +23,7 @@ class SpeechToImageConfig(PreTrainedConfig):
     sampling_rate (`int`, defaults to 16000): the ASR's input rate; any other is resampled.
     max_audio_seconds (`float`, defaults to 30.0): longer audio is refused (one spoken caption is a few seconds).
     silence_rms (`float`, defaults to 1e-3): audio quieter than this (RMS) is silence: empty transcript, no image.
-    asr_beam_size (`int`, defaults to 4), asr_ctc_weight (`float`, defaults to 0.5): joint CTC/attention decoding
+    asr_beam_size (`int`, defaults to 8), asr_ctc_weight (`float`, defaults to 0.5): joint CTC/attention decoding
         of an ASR saved with its CTC head (ctc_head.safetensors); an ASR without one decodes greedily.
     asr_lm_weight (`float`, defaults to 0.0): above 0, the weight of the character LM saved with the ASR
         (char_lm.json) in that beam search. Off by default: an LM of the training corpus's sentences spells its
@@ -38,7 +38,7 @@ class SpeechToImageConfig(PreTrainedConfig):
     sampling_rate: int = 16000
     max_audio_seconds: float = 30.0
     silence_rms: float = 1e-3
-    asr_beam_size: int = 4
+    asr_beam_size: int = 8
     asr_ctc_weight: float = 0.5
     asr_lm_weight: float = 0.0
 

@@ -227,4 +227,4 @@ def score_split(model, processor, ctc_head, split: datasets.Dataset, prefix: str
     return {f"{prefix}_wer": wer.compute(predictions=hyps, references=refs),
             f"{prefix}_cer": cer.compute(predictions=hyps, references=refs),
             f"{prefix}_rtf": busy / max(seconds, 1e-9), f"{prefix}_samples": len(refs),
-            f"{prefix}_decoding": "joint CTC/attention beam 4" if ctc_head is not None else "greedy attention"}
+            f"{prefix}_decoding": "joint CTC/attention beam 8" if ctc_head is not None else "greedy attention"}

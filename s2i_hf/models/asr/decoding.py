@@ -69,7 +69,7 @@ class CTCPrefixScorer:
 
 @torch.inference_mode()
 def joint_ctc_attention_beam_search(model, ctc_head: torch.nn.Module, input_features: torch.Tensor,
-                                    attention_mask: torch.Tensor | None = None, beam_size: int = 4,
+                                    attention_mask: torch.Tensor | None = None, beam_size: int = 8,
                                     ctc_weight: float = 0.5, max_length: int | None = None, lm=None,
                                     lm_weight: float = 0.0) -> list[list[int]]:
     """Token ids (no special tokens) of each utterance of a padded feature batch, by attention beam search

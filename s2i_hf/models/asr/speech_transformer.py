@@ -94,7 +94,7 @@ def is_silent(waveform, threshold: float = SILENCE_RMS) -> bool:
 
 @torch.inference_mode()
 def transcribe(model, processor, waveforms: list, sampling_rate: int = 16000, ctc_head: torch.nn.Module | None = None,
-               beam_size: int = 4, ctc_weight: float = 0.5, lm=None, lm_weight: float = 0.0,
+               beam_size: int = 8, ctc_weight: float = 0.5, lm=None, lm_weight: float = 0.0,
                **generate_kwargs) -> list[str]:
     """Transcripts of 16 kHz mono float waveforms (see s2i_hf.data.audio.load_audio), batched as given.
 
