@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -101,11 +102,15 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
 
     say = progress.write  # above the bar, on stdout
 
+    timings_lock = threading.Lock()  # two steps finish side by side: one writer at a time
+
     def save_timings():
-        wall = round(wall_before + (time.perf_counter() - wall_start) / 60, 2)
-        (out / "timings.json").write_text(json.dumps({"steps": timings, "threads": threads, "wall_minutes": wall},
-                                                     indent=2))
-        return wall
+        with timings_lock:
+            wall = round(wall_before + (time.perf_counter() - wall_start) / 60, 2)
+            staging = out / "timings.json.tmp"  # renamed when whole: a resumed demo never reads half a file
+            staging.write_text(json.dumps({"steps": timings, "threads": threads, "wall_minutes": wall}, indent=2))
+            os.replace(staging, out / "timings.json")
+            return wall
 
     def step(name: str, cmd: list, step_threads: int | None = None):
         progress.set_postfix_str(name)

@@ -105,12 +105,12 @@ def _restate(text: str, rng: random.Random) -> str:
     if match is None:
         return text
     items = _items(match.group(2))
-    parsed = [(k, _ITEM.match(item)) for k, item in enumerate(items)]
-    coloured = [(k, m) for k, m in parsed if m is not None]
+    coloured = [(k, m) for k, m in ((k, _ITEM.match(item)) for k, item in enumerate(items)) if m is not None]
     if not coloured:
         return text
     chosen = rng.sample(coloured, min(len(coloured), rng.choice((1, 2))))
-    rest = [item for k, item in enumerate(items) if k not in {k for k, _ in chosen}]
+    taken = {k for k, _ in chosen}
+    rest = [item for k, item in enumerate(items) if k not in taken]
     head = text[: match.start()].rstrip()
     clauses = []
     for _, m in sorted(chosen, key=lambda pair: pair[0]):

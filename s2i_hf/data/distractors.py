@@ -25,8 +25,10 @@ from .caption_attributes import CUB_COLOURS
 from .synthetic.english import english_sentence, english_words
 
 _COLOUR_WORDS = {*CUB_COLOURS, "gray"}
-_PART_WORDS = {"belly", "tummy", "front", "breast", "chest", "throat", "crown", "head", "cap", "nape", "wing", "wings",
-               "tail", "back", "bill", "beak", "underparts", "feathers", "coverts", "is", "are", "be"}
+# no word goes right after these: a colour, a part, or the verb between a part and its colour ("wings are | blue")
+_KEEP_NEXT_WORD = _COLOUR_WORDS | {"belly", "tummy", "front", "breast", "chest", "throat", "crown", "head", "cap",
+                                   "nape", "wing", "wings", "tail", "back", "bill", "beak", "underparts", "feathers",
+                                   "coverts", "is", "are", "be"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,7 +49,7 @@ def with_distractors(text: str, rng: random.Random, max_chars: int = 201) -> str
     words = text.split()
     # a place before word k is allowed when the word before it is no colour or part ("a red | belly" is not)
     places = [k for k in range(1, len(words) + 1)
-              if re.sub(r"\W", "", words[k - 1].lower()) not in _COLOUR_WORDS | _PART_WORDS]
+              if re.sub(r"\W", "", words[k - 1].lower()) not in _KEEP_NEXT_WORD]
     for _ in range(rng.choice((1, 2))):
         if not places or len(" ".join(words)) >= max_chars - 12:
             break
