@@ -30,7 +30,8 @@ SMALL = {
                                       "no", "--report_to", "none", "--dataloader_num_workers", "0", "--use_cpu",
                                       "true"],
     "recipes/train_stackgan.py": ["--max_steps", "1", "--train_batch_size", "2", "--num_samples", "1",
-                                  "--dataloader_num_workers", "0", "--report_to", "none"],
+                                  "--dataloader_num_workers", "0", "--report_to", "none",
+                                  "--checkpoints_total_limit", "1"],  # full-size GAN checkpoints are ~1.5 GB each
     "recipes/evaluate_stackgan.py": ["--max_images", "2"],
 }
 
