@@ -27,6 +27,7 @@ from s2i_hf.training.asr import (
     HybridCTCSeq2SeqTrainer,
     SpecAugment,
     SpeechSeq2SeqCollator,
+    VocalTractWarp,
     build_compute_metrics,
     prepare_asr_splits,
     score_split,
@@ -55,6 +56,10 @@ class ModelArguments:
     max_target_positions: int = 1024
     num_mel_bins: int = 80
     spec_augment: bool = field(default=True, metadata={"help": "SpecAugment masking during training only"})
+    vocal_tract_warp: list[float] | None = field(default=None, metadata={
+        "help": "two factors LOW HIGH: each training clip's frequency axis is scaled by one drawn log-uniformly "
+                "between them (vocal tract length perturbation, e.g. 0.8 1.5), as voices with shorter or longer "
+                "vocal tracts sound; training only"})
     ctc_weight: float = field(default=0.3, metadata={"help": "weight of the auxiliary encoder CTC loss (0: none)"})
 
 
@@ -123,6 +128,12 @@ def main(argv=None):
                             activation_dropout=model_args.activation_dropout,
                             max_target_positions=model_args.max_target_positions,
                             generation_max_length=training_args.generation_max_length or 300)
+    if model_args.vocal_tract_warp:
+        if len(model_args.vocal_tract_warp) != 2:
+            raise SystemExit(f"--vocal_tract_warp takes two factors LOW HIGH, got {model_args.vocal_tract_warp}")
+        VocalTractWarp(tuple(model_args.vocal_tract_warp), num_mel_bins=processor.feature_extractor.num_mel_bins,
+                       sampling_rate=processor.feature_extractor.sampling_rate).attach(model)
+        logger.info("vocal tract length perturbation: factors %s to %s", *model_args.vocal_tract_warp)
     if model_args.spec_augment:
         SpecAugment().attach(model)
     logger.info("model: %.2f M parameters", sum(p.numel() for p in model.parameters()) / 1e6)

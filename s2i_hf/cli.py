@@ -25,7 +25,7 @@ def _synth(args) -> int:
         out = synthesize_speech_corpus(args.out, args.n, seed=args.seed, num_workers=args.num_workers,
                                        voices=args.voices, phrasing=args.phrasing,
                                        sentences_per_clip=args.sentences_per_clip, english_share=args.english_share,
-                                       overwrite=args.overwrite)
+                                       random_words_share=args.random_words_share, overwrite=args.overwrite)
     else:
         from .data.synthetic.birds import synthesize_bird_corpus
 
@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--english_share", type=float, default=None,
                        help="speech only, --phrasing mixed: share of clips that also say a sentence of plain English "
                             "(default 0.3)")
+    synth.add_argument("--random_words_share", type=float, default=None,
+                       help="speech only, --phrasing mixed: share of clips that also say a run of random English "
+                            "words, so that spelling comes from the sound (default 0)")
     synth.add_argument("--voices", choices=["train", "unseen"], default="train",
                        help="speech only: the training voices (plus the held-out voice in every ninth clip), or "
                             "voices no training corpus has")

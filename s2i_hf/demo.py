@@ -6,9 +6,9 @@ Steps (each a recipe run as users run it, each skipped when its output is comple
 an interrupted demo continues where it stopped when rerun):
  1. spoken captions and requests (LJSpeech format), synthetic birds (CUB format), and two speech test sets of what
     training never hears (other voices reading captions; requests in other sentence shapes);
- 2. the text encoder (text_encoder_demo.yaml); then the ASR (asr_demo.yaml) and StackGAN Stage I side by side, a
-    core each on two cores; then Stage II (demo presets, StackGAN trained on the text encoder's embeddings of the
-    captions);
+ 2. the text encoder (text_encoder_demo.yaml); then, side by side on a core each of two cores, the ASR
+    (asr_demo.yaml) in one lane and StackGAN Stage I then Stage II in the other (demo presets, StackGAN trained on
+    the text encoder's embeddings of the captions);
  3. the bundle (recipes/build_pipeline.py);
  4. the speech-to-image pipeline on speech about unseen bird classes by the held-out voice, the same sentences as
     text, and the two test sets: transcript CER/WER, attribute accuracy of the images, written as report.html/png.
@@ -126,18 +126,24 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
             (marks / name).touch()
         progress.update(1)
 
-    def side_by_side(*steps: tuple[str, list]):
-        """Two trainings at once, each on half the cores. At these sizes a step on one core takes 0.57-0.81 of its
-        time on two (docs/benchmarks.md), so two on one core each finish sooner than one after the other. The
-        thread counts are fixed per step, not taken from what is free, so that a rerun trains the same models."""
+    def side_by_side(*lanes: list[tuple[str, list]]):
+        """Lanes of steps at once, each lane on an equal share of the cores, its steps one after the other. At these
+        sizes a step on one core takes 0.57-0.81 of its time on two (docs/benchmarks.md), so two lanes on one core
+        each finish sooner than everything on two. The thread counts are fixed per step, not taken from what is
+        free, so that a rerun trains the same models."""
         cores = os.cpu_count() or 1
         if cores < 2:
-            for name, cmd in steps:
+            for name, cmd in (s for lane in lanes for s in lane):
                 step(name, cmd)
             return
-        with ThreadPoolExecutor(len(steps)) as pool:
-            running = [pool.submit(step, name, cmd, max(1, cores // len(steps))) for name, cmd in steps]
-            for future in running:  # the other keeps training if one fails: nothing it did is lost
+
+        def run_lane(lane):
+            for name, cmd in lane:
+                step(name, cmd, max(1, cores // len(lanes)))
+
+        with ThreadPoolExecutor(len(lanes)) as pool:
+            running = [pool.submit(run_lane, lane) for lane in lanes]
+            for future in running:  # the other lane keeps training if one fails: nothing it did is lost
                 future.result()
 
     # 1. Corpora (synthesis writes OUT.staging and renames it when complete)
@@ -170,12 +176,13 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
     stage1 = [*gan_launch, REPO / "recipes/train_stackgan.py", "--stage", 1, "--config",
               CONFIGS / f"stackgan_stage1_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
               out / "stage1", *text_space, *resume, *s1_extra]
-    # the ASR and Stage I need nothing of each other: they train side by side, a core each on two cores
-    side_by_side(("asr", asr), ("stage1", stage1))
     s2_extra = ["--max_train_minutes", stage2_minutes] if stage2_minutes else []
-    step("stage2", [*gan_launch, REPO / "recipes/train_stackgan.py", "--stage", 2, "--config",
-                    CONFIGS / f"stackgan_stage2_{scale}.yaml", "--dataset_dir", out / "birds", "--stage1_model",
-                    out / "stage1", "--output_dir", out / "stage2", *text_space, *resume, *s2_extra])
+    stage2 = [*gan_launch, REPO / "recipes/train_stackgan.py", "--stage", 2, "--config",
+              CONFIGS / f"stackgan_stage2_{scale}.yaml", "--dataset_dir", out / "birds", "--stage1_model",
+              out / "stage1", "--output_dir", out / "stage2", *text_space, *resume, *s2_extra]
+    # The ASR needs nothing of the GAN: it trains on one lane while Stage I and then Stage II train on the other,
+    # half the cores each (the ASR, the longest step, gets the time that Stage II takes)
+    side_by_side([("asr", asr)], [("stage1", stage1), ("stage2", stage2)])
 
     # 3. The bundle
     step("bundle", [py, REPO / "recipes/build_pipeline.py", "--asr", out / "asr", "--text_encoder",

@@ -8,7 +8,7 @@ import torch
 import s2i_hf  # noqa: F401  (registers the tokenizer)
 from s2i_hf.metrics import load_metric
 from s2i_hf.models.asr import CharTokenizer, build_model, build_processor, normalize_text
-from s2i_hf.training.asr import SpecAugment, SpeechSeq2SeqCollator
+from s2i_hf.training.asr import SpecAugment, SpeechSeq2SeqCollator, VocalTractWarp
 
 
 def test_tokenizer_round_trip_and_special_ids():
@@ -98,6 +98,36 @@ def test_spec_augment_masks_only_in_training():
     with torch.no_grad():
         model(input_features=features, labels=labels)
     assert torch.equal(after[-1], features)
+
+
+def test_vocal_tract_warp_moves_a_tone_where_a_shorter_vocal_tract_puts_it_in_training_only():
+    from transformers import Speech2TextFeatureExtractor
+
+    fe = Speech2TextFeatureExtractor(do_ceptral_normalize=False)  # the processor's log-mel, left unnormalized
+
+    def peak_bins(features):
+        return features[0].mean(0).argmax().item()
+
+    def tone(hz):
+        t = np.arange(16000) / 16000
+        return torch.tensor(fe(np.sin(2 * np.pi * hz * t).astype(np.float32), sampling_rate=16000).input_features)
+
+    encoder = torch.nn.Identity()
+    spy = []
+    encoder.register_forward_hook(lambda m, a, out: spy.append(out))
+    warp = VocalTractWarp((1.3, 1.3))  # every clip's formants x 1.3, as a shorter vocal tract
+    encoder.register_forward_pre_hook(warp, with_kwargs=True)
+    encoder.train()
+    encoder(tone(1000.0))
+    assert abs(peak_bins(spy[-1]) - peak_bins(tone(1300.0))) <= 1 and peak_bins(tone(1000.0)) < peak_bins(spy[-1])
+    encoder.eval()
+    assert torch.equal(encoder(tone(1000.0)), tone(1000.0))
+    same = VocalTractWarp((1.0, 1.0)).source_bins(torch.ones(1))
+    assert torch.allclose(same, torch.arange(80.0)[None], atol=1e-3)  # a factor of 1 reads every bin in place
+    edges = VocalTractWarp((0.8, 1.5)).source_bins(torch.tensor([0.8, 1.5]))
+    assert edges.min() >= 0 and edges.max() <= 79 and (edges.diff(dim=1) >= 0).all()  # monotone, inside the band
+    with pytest.raises(ValueError, match=r"--vocal_tract_warp must be two factors 0 < low <= high, got \[1.2, 0.9\]"):
+        VocalTractWarp((1.2, 0.9))
 
 
 def test_silence_and_empty_audio_give_empty_transcripts_and_speech_still_runs():

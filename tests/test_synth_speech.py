@@ -1,6 +1,8 @@
 import csv
 import hashlib
 import json
+import random
+import re
 import subprocess
 import sys
 
@@ -10,6 +12,7 @@ import soundfile as sf
 from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.synthetic import domain
 from s2i_hf.data.synthetic import requests
+from s2i_hf.data.synthetic.english import english_words, random_words
 from s2i_hf.data.synthetic.speech import (
     HELD_OUT_EVERY,
     HELD_OUT_VOICE,
@@ -117,6 +120,24 @@ def test_corpus_sentences_say_what_training_corpora_say_and_never_the_unseen_sha
     assert unseen and not [t for t in texts if any(p in t.lower() for p in unseen)]
     with pytest.raises(ValueError, match="--english_share must be between 0 and 1, got 1.5"):
         synthesize_speech_corpus(tmp_path / "x", n=2, english_share=1.5)
+
+
+
+def test_random_words_are_said_where_asked_and_never_the_unseen_shapes_words(tmp_path):
+    out = synthesize_speech_corpus(tmp_path / "words", n=3, seed=3, english_share=0.0, random_words_share=1.0)
+    with open(out / "synthesis.csv", newline="") as f:
+        kinds = [r["phrasing"] for r in csv.DictReader(f, delimiter="|")]
+    assert kinds and all(k.endswith("+words") for k in kinds)
+    vocabulary = set(english_words())
+    for _, text, _ in _rows(out / "metadata.csv"):  # a run of 3-8 vocabulary words beside the bird sentence
+        sentences = [s.lower().rstrip(".").split() for s in re.split(r"(?<=[.!?]) ", text)]
+        assert any(3 <= len(s) <= 8 and set(s) <= vocabulary for s in sentences), text
+    rng = random.Random(0)
+    said = {w for _ in range(3000) for w in random_words(rng, exclude=requests.UNSEEN_ONLY_WORDS).lower()[:-1].split()}
+    assert "sporting" in requests.UNSEEN_ONLY_WORDS and "sporting" in vocabulary
+    assert not said & requests.UNSEEN_ONLY_WORDS and len(said) > 5000
+    with pytest.raises(ValueError, match="--random_words_share must be between 0 and 1, got -0.1"):
+        synthesize_speech_corpus(tmp_path / "x", n=2, random_words_share=-0.1)
 
 
 def test_numbers_are_spelled_out_as_ljspeech_normalizes_them():

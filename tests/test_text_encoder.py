@@ -1,8 +1,10 @@
 """The char-CNN-RNN text encoder, its tokenizer, and recipes/train_text_encoder.py."""
 
 import json
+import shutil
 import sys
 
+import numpy as np
 import pytest
 import torch
 from huggingface_hub.errors import StrictDataclassClassValidationError
@@ -130,3 +132,36 @@ def test_joint_loss_falls_when_captions_and_images_can_be_matched():
         optimizer.step()
         losses.append(loss.item())
     assert losses[0] > 1.0 and losses[-1] < 0.2, (losses[0], losses[-1])
+
+
+def test_caption_embeddings_are_kept_for_the_same_encoder_and_texts_only(parts, tmp_path, monkeypatch):
+    from s2i_hf.training.text_encoder import _embedding_cache_path, embed_caption_lists
+
+    monkeypatch.setattr("datasets.config.HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    captions = [["a red bird with blue wings.", "a small bird."], ["a bird whose belly is green.", "a grey bird."]]
+    first = embed_caption_lists(captions, parts / "te")
+    flat = [c for pair in captions for c in pair]
+    kept = _embedding_cache_path(parts / "te", flat)
+    assert first.shape == (2, 2, 32) and kept.is_file() and list(kept.parent.iterdir()) == [kept]
+    assert np.array_equal(np.load(kept), first.reshape(4, 32))
+    np.save(kept, np.zeros((4, 32), np.float32))  # what is kept is what is read back
+    assert np.array_equal(embed_caption_lists(captions, parts / "te"), np.zeros((2, 2, 32), np.float32))
+    assert _embedding_cache_path(parts / "te", flat[:3] + ["another text."]) != kept
+    other = tmp_path / "te2"
+    shutil.copytree(parts / "te", other)
+    (other / "config.json").write_text((other / "config.json").read_text().replace("}", ', "note": 1}', 1))
+    assert _embedding_cache_path(other, flat) != kept  # another encoder's files: another entry
+    monkeypatch.setenv("S2I_HF_EMBEDDING_CACHE", "0")
+    assert _embedding_cache_path(parts / "te", flat) is None
+    assert np.allclose(embed_caption_lists(captions, parts / "te"), first, atol=1e-6)
+
+
+def test_direct_character_encoding_is_what_the_tokenizer_returns():
+    tok = build_text_tokenizer()
+    texts = ["", "a", "This bird has a RED belly.", "x" * 300, "café € naïve [x] “q” – ok", "  spaced   out  "]
+    for max_length in (201, 5, 2):
+        expected = tok(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+        got = tok.encode_batch(texts, max_length)
+        assert torch.equal(got.input_ids, expected.input_ids) and torch.equal(got.attention_mask, expected.attention_mask)
+    with pytest.raises(ValueError, match="max_length must leave room for a character and </s>, got 1"):
+        tok.encode_batch(["a"], 1)

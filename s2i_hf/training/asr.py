@@ -131,6 +131,61 @@ class SpecAugment:
         return model.get_encoder().register_forward_pre_hook(self, with_kwargs=True)
 
 
+class VocalTractWarp:
+    """Vocal tract length perturbation (Jaitly & Hinton 2013) of the encoder's log-mel input, training mode only.
+
+    A speaker with a shorter vocal tract (a child, many eSpeak variants) has every formant, and with the pitch every
+    harmonic, higher by a factor; no number of adult-sounding voices in training teaches that shift. Each training
+    clip's frequency axis is scaled by a factor drawn log-uniformly from `warp_range`: the output bin at frequency f
+    reads the input at f / factor below a boundary, and the rest of the band is mapped linearly onto what remains
+    up to the Nyquist frequency, so nothing is read from outside it. Bins follow Kaldi's mel scale, as the
+    feature extractor's do. The factors come from torch's generator, which the Trainer checkpoints, and the hook
+    sits on the encoder like SpecAugment: checkpoints stay stock Speech2Text and evaluation never sees a warp.
+    """
+
+    def __init__(self, warp_range: tuple[float, float] = (0.8, 1.5), num_mel_bins: int = 80,
+                 sampling_rate: int = 16000, low_freq: float = 20.0, boundary: float = 4800.0):
+        low, high = warp_range
+        if not 0 < low <= high:
+            raise ValueError(f"--vocal_tract_warp must be two factors 0 < low <= high, got {list(warp_range)}")
+        self.log_range = (float(np.log(low)), float(np.log(high)))
+        self.nyquist, self.boundary, self.num_mel_bins = sampling_rate / 2, boundary, num_mel_bins
+        self.mel_low, mel_high = self._mel(torch.tensor(low_freq)), self._mel(torch.tensor(self.nyquist))
+        self.mel_step = (mel_high - self.mel_low) / (num_mel_bins + 1)
+        centres = self.mel_low + self.mel_step * torch.arange(1, num_mel_bins + 1)
+        self.centres_hz = 700.0 * (torch.exp(centres / 1127.0) - 1.0)  # each bin's centre frequency
+
+    @staticmethod
+    def _mel(hz: torch.Tensor) -> torch.Tensor:
+        return 1127.0 * torch.log1p(hz / 700.0)
+
+    def source_bins(self, factors: torch.Tensor) -> torch.Tensor:
+        """(B,) warp factors -> (B, bins) fractional input bin that each output bin reads."""
+        f, half = self.centres_hz[None, :], self.nyquist
+        knee = self.boundary * torch.clamp(factors, max=1.0)[:, None]  # where the warp bends, in output Hz
+        below = f / factors[:, None]
+        above = half - (half - f) * (half - knee / factors[:, None]) / (half - knee)
+        source_hz = torch.where(f <= knee, below, above)
+        return ((self._mel(source_hz) - self.mel_low) / self.mel_step - 1.0).clamp(0, self.num_mel_bins - 1)
+
+    def __call__(self, module, args, kwargs):
+        if not module.training:
+            return None
+        features = args[0] if args else kwargs["input_features"]
+        factors = torch.exp(torch.empty(features.shape[0]).uniform_(*self.log_range))
+        position = self.source_bins(factors).to(features.device)
+        lower = position.floor().long().clamp(max=self.num_mel_bins - 2)
+        weight = (position - lower).to(features.dtype)[:, None, :]
+        index = lower[:, None, :].expand(-1, features.shape[1], -1)
+        warped = features.gather(2, index) * (1 - weight) + features.gather(2, index + 1) * weight
+        if args:
+            return (warped, *args[1:]), kwargs
+        return args, {**kwargs, "input_features": warped}
+
+    def attach(self, model) -> torch.utils.hooks.RemovableHandle:
+        return model.get_encoder().register_forward_pre_hook(self, with_kwargs=True)
+
+
 def build_compute_metrics(tokenizer):
     """`compute_metrics` for Seq2SeqTrainer(predict_with_generate=True): WER and CER from the package modules."""
     wer, cer = load_metric("wer"), load_metric("cer")

@@ -7,6 +7,8 @@ was trained in, so a trained StackGAN accepts the new encoder's embeddings of se
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
 from pathlib import Path
 
@@ -32,6 +34,14 @@ def caption_pairs(split: datasets.Dataset) -> datasets.Dataset:
     return datasets.Dataset.from_dict({"text": texts, "target_embeds": np.stack(targets), "class_id": classes})
 
 
+
+def encode_texts(tokenizer, texts: list[str], max_length: int):
+    """Padded, truncated ids and mask as tensors: the character tokenizer's direct path where it has one (a tokenizer
+    copied beside an older saved model may not)."""
+    if hasattr(tokenizer, "encode_batch"):
+        return tokenizer.encode_batch(texts, max_length)
+    return tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+
 class TextEmbeddingCollator:
     """Tokenizes a batch of pairs (dynamic padding, truncated at the encoder's max_length). With
     `request_augmentation` p, each caption is rewritten as a spoken request (`as_request`) with probability p, its
@@ -53,8 +63,7 @@ class TextEmbeddingCollator:
                  else t for t in texts]
         texts = [transcription_noise(t, self.rng) if self.rng.random() < self.transcription_noise else t
                  for t in texts]
-        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
-                               return_tensors="pt")
+        batch = encode_texts(self.tokenizer, texts, self.max_length)
         batch["target_embeds"] = torch.tensor(np.stack([r["target_embeds"] for r in rows]), dtype=torch.float32)
         return batch
 
@@ -64,8 +73,7 @@ def embed_texts(model, tokenizer, texts: list[str], batch_size: int = 256) -> to
     model.eval()
     out = []
     for start in range(0, len(texts), batch_size):
-        batch = tokenizer(texts[start : start + batch_size], padding=True, truncation=True,
-                          max_length=model.config.max_length, return_tensors="pt").to(model.device)
+        batch = encode_texts(tokenizer, texts[start : start + batch_size], model.config.max_length).to(model.device)
         out.append(model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).text_embeds.float().cpu())
     return torch.cat(out)
 
@@ -162,8 +170,7 @@ class TextImageCollator:
         self.tokenizer, self.max_length, self.images = tokenizer, max_length, images
 
     def __call__(self, rows: list[dict]) -> dict:
-        batch = self.tokenizer([r["text"] for r in rows], padding=True, truncation=True, max_length=self.max_length,
-                               return_tensors="pt")
+        batch = encode_texts(self.tokenizer, [r["text"] for r in rows], self.max_length)
         batch["pixel_values"] = self.images[torch.tensor([r["image_index"] for r in rows])]
         batch["class_id"] = torch.tensor([r["class_id"] for r in rows])
         return dict(batch)
@@ -197,7 +204,32 @@ def embed_caption_lists(captions: list[list[str]], text_encoder: str, batch_size
     if len(per_image) != 1:
         raise ValueError(f"images have differing numbers of captions {sorted(per_image)[:5]}")
     flat = [caption for image_captions in captions for caption in image_captions]
-    return embed_texts(model, tokenizer, flat, batch_size).numpy().reshape(len(captions), per_image.pop(), -1)
+    cache = _embedding_cache_path(folder, flat)
+    if cache is not None and cache.is_file():
+        embeds = np.load(cache, allow_pickle=False)  # what an earlier run embedded: Stage II asks what Stage I did
+    else:
+        embeds = embed_texts(model, tokenizer, flat, batch_size).numpy()
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            staging = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npy")  # renamed when whole
+            np.save(staging, embeds)
+            os.replace(staging, cache)
+    return embeds.reshape(len(captions), per_image.pop(), -1)
+
+
+def _embedding_cache_path(folder: Path, texts: list[str]) -> Path | None:
+    """Where the embeddings of `texts` by the encoder in `folder` are kept: in the datasets cache, named by a hash
+    of the encoder's weights and the texts, so that another encoder or other texts never read them. None when the
+    weights are not one safetensors file (nothing to hash reliably) or S2I_HF_EMBEDDING_CACHE=0."""
+    weights = folder / "model.safetensors"
+    if os.environ.get("S2I_HF_EMBEDDING_CACHE", "1") == "0" or not weights.is_file():
+        return None
+    digest = hashlib.sha256(weights.read_bytes())
+    for name in ("config.json", "vocab.json"):
+        if (folder / name).is_file():
+            digest.update((folder / name).read_bytes())
+    digest.update("\n".join(texts).encode("utf-8"))
+    return Path(datasets.config.HF_DATASETS_CACHE) / "s2i_hf_text_embeddings" / f"{digest.hexdigest()}.npy"
 
 
 def embed_split_captions(split: datasets.Dataset, text_encoder: str, batch_size: int = 256) -> datasets.Dataset:

@@ -61,3 +61,17 @@ def english_sentence(rng: random.Random, min_words: int = 5, max_words: int = 14
             words.append(following)
         if min_words <= len(words) <= max_words and _LAST.match(words[-1]) and all(map(_WORD.match, words[:-1])):
             return " ".join(words)
+
+
+def random_words(rng: random.Random, min_words: int = 3, max_words: int = 8, exclude: frozenset = frozenset()) -> str:
+    """A run of words drawn uniformly from `english_words()` but `exclude`, as a sentence ("Harbour velvet
+    ancestral."): rare words as often as common ones, and no word order a decoder could lean on, so only the sound
+    tells the spelling."""
+    vocabulary = _vocabulary_without(exclude)
+    words = rng.sample(vocabulary, rng.randint(min_words, max_words))
+    return " ".join(words).capitalize() + "."
+
+
+@functools.lru_cache(maxsize=4)
+def _vocabulary_without(exclude: frozenset) -> list[str]:
+    return [word for word in english_words() if word not in exclude]

@@ -87,6 +87,14 @@ UNSEEN = {
 }
 
 
+
+def _words(shapes: dict) -> set[str]:
+    return {w for templates in shapes.values() for t in templates for w in re.findall(r"[a-z]+", t.lower())}
+
+
+UNSEEN_ONLY_WORDS = frozenset(_words(UNSEEN) - _words(TRAIN))  # kept out of any other training text
+
+
 def request(bird: Bird, rng: random.Random, shapes: dict = TRAIN) -> tuple[str, str]:
     """One request for `bird` in `shapes`' phrasing: (written text, spoken text), lower case, no final stop
     missing. Always names the belly and the wing colours."""

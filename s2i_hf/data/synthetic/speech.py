@@ -43,6 +43,7 @@ UNSEEN_VOICES = tuple(f"{accent}+{variant}" for accent in ACCENTS + UNSEEN_ACCEN
     tuple(f"{accent}+{variant}" for accent in UNSEEN_ACCENTS for variant in VARIANTS)
 HELD_OUT_VOICE = "en-us+f4"
 ENGLISH_SHARE = 0.3  # of a training corpus's clips that also say a sentence of plain English (english.py)
+RANDOM_WORDS_SHARE = 0.0  # of a training corpus's clips that also say a run of random English words (english.py)
 HELD_OUT_EVERY = 9
 RATE_RANGE = (130, 210)  # words per minute; LJSpeech reads at about 170
 PITCH_RANGE = (25, 75)  # eSpeak's 0-99 scale, 50 is the voice's own
@@ -99,6 +100,7 @@ def synthesize_speech_corpus(
     phrasing: str = "mixed",
     sentences_per_clip: int = 1,
     english_share: float | None = None,
+    random_words_share: float | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Write `n` spoken captions of random birds (all 100 classes) as an LJSpeech-1.1 folder; return its path.
@@ -107,7 +109,8 @@ def synthesize_speech_corpus(
     `phrasing`: "captions" (CUB-style captions), "mixed" (half captions, half requests in the training shapes of
     `requests.py`, and in `english_share` of the clips (default 30 %) a sentence of plain English before or after,
     `english.py`) or
-    "unseen" (requests in the shapes no training corpus has).
+    "unseen" (requests in the shapes no training corpus has). With "mixed", `random_words_share` of the clips
+    (default RANDOM_WORDS_SHARE) also say a run of words drawn at random from that English, before or after.
     `sentences_per_clip` > 1 joins sentences about one bird into longer clips (two give LJSpeech's ~6.6 s mean).
     """
     if n <= 0:
@@ -119,6 +122,9 @@ def synthesize_speech_corpus(
     english_share = ENGLISH_SHARE if english_share is None else english_share
     if not 0 <= english_share <= 1:
         raise ValueError(f"--english_share must be between 0 and 1, got {english_share}")
+    random_words_share = RANDOM_WORDS_SHARE if random_words_share is None else random_words_share
+    if not 0 <= random_words_share <= 1:
+        raise ValueError(f"--random_words_share must be between 0 and 1, got {random_words_share}")
     rng = random.Random(seed)
     rows, jobs = [], []
     with staged_output_dir(out_dir, overwrite) as staging:
@@ -132,6 +138,12 @@ def synthesize_speech_corpus(
                 sentence = english.english_sentence(rng)
                 sentences.insert(rng.choice((0, len(sentences))), (sentence, sentence))
                 kind += "+english"
+            if phrasing == "mixed" and random_words_share and rng.random() < random_words_share:
+                # drawn only when asked, so corpora without it stay the same; never a word that only the unseen
+                # shapes say, which would teach the unseen-phrasing test set's words
+                words = english.random_words(rng, exclude=requests.UNSEEN_ONLY_WORDS)
+                sentences.insert(rng.choice((0, len(sentences))), (words, words))
+                kind += "+words"
             text, normalized = (" ".join(parts) for parts in zip(*sentences))
             if voices == "unseen":
                 voice = rng.choice(UNSEEN_VOICES)

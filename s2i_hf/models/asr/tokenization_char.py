@@ -19,7 +19,8 @@ import logging
 import os
 import unicodedata
 
-from transformers import PreTrainedTokenizer
+import torch
+from transformers import BatchEncoding, PreTrainedTokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +29,14 @@ SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>")
 _ASCII_FOR = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "[": "(",
               "]": ")"}
 
+_ASCII_TABLE = str.maketrans(_ASCII_FOR)
+
 
 def normalize_text(text: str) -> str:
     """NFKD, accents dropped, curly punctuation made ASCII, lower case, runs of spaces collapsed."""
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = "".join(_ASCII_FOR.get(c, c) for c in text).lower()
-    return " ".join(text.split())
+    if not text.isascii():  # ASCII text has nothing to decompose (most text: the fast path)
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(text.translate(_ASCII_TABLE).lower().split())
 
 
 class CharTokenizer(PreTrainedTokenizer):
@@ -69,6 +72,20 @@ class CharTokenizer(PreTrainedTokenizer):
                                "see tokenizer.unknown_characters for the counts", unknown[0], text[:80])
             self.unknown_characters.update(unknown)
         return chars
+
+    def encode_batch(self, texts: list[str], max_length: int) -> BatchEncoding:
+        """What `self(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")` returns
+        (right padding, `</s>` kept last), an id per character straight from the vocabulary: the generic path
+        costs about 0.3 ms a text in Python bookkeeping, more than the text encoder's own step takes per text."""
+        if max_length < 2:
+            raise ValueError(f"max_length must leave room for a character and </s>, got {max_length}")
+        unk, eos, pad = self.vocab["<unk>"], self.vocab["</s>"], self.vocab["<pad>"]
+        rows = [[self.vocab.get(c, unk) for c in self._tokenize(text)][: max_length - 1] + [eos] for text in texts]
+        longest = max(map(len, rows), default=0)
+        input_ids = [row + [pad] * (longest - len(row)) for row in rows]
+        attention_mask = [[1] * len(row) + [0] * (longest - len(row)) for row in rows]
+        return BatchEncoding({"input_ids": torch.tensor(input_ids, dtype=torch.long).reshape(len(rows), longest),
+                              "attention_mask": torch.tensor(attention_mask, dtype=torch.long).reshape(len(rows), longest)})
 
     def _convert_token_to_id(self, token: str) -> int:
         return self.vocab.get(token, self.vocab["<unk>"])

@@ -1,0 +1,83 @@
+"""Which voices an ASR hears: CER and WER of several ASR models side by side on the same test corpora, overall and
+per accent and per voice variant (read from the corpus's synthesis.csv, which `s2i synth speech` writes).
+
+    python recipes/benchmarks/bench_asr_voices.py --models outputs/demo/asr outputs/exp/asr_vtlp \
+        --sets outputs/demo/speech_unseen_voices outputs/demo/speech_unseen_phrasing
+
+Every clip of each set is scored (a test corpus), decoded as the bundle decodes (joint CTC/attention, beam 8, CTC
+weight 0.5). Per accent and per variant with at least --min_clips clips. Prints one JSON object, each set under
+its path as given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+import torch  # noqa: E402
+from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor  # noqa: E402
+
+import s2i_hf  # noqa: E402,F401  (registers the character tokenizer)
+from s2i_hf.data.audio import load_audio  # noqa: E402
+from s2i_hf.data.ljspeech import load_ljspeech  # noqa: E402
+from s2i_hf.metrics import load_metric  # noqa: E402
+from s2i_hf.models.asr import transcribe  # noqa: E402
+from s2i_hf.models.asr.decoding import load_ctc_head  # noqa: E402
+
+
+def voices_of(folder: Path) -> dict[str, str]:
+    path = folder / "synthesis.csv"
+    if not path.is_file():
+        raise SystemExit(f"{path}: not found; per-voice figures need the synthesis.csv of `s2i synth speech`")
+    with open(path, newline="", encoding="utf-8") as f:
+        return {row["id"]: row["voice"] for row in csv.DictReader(f, delimiter="|")}
+
+
+def scores(refs: list[str], hyps: list[str]) -> dict:
+    return {"n": len(refs), "cer": round(load_metric("cer").compute(predictions=hyps, references=refs), 4),
+            "wer": round(load_metric("wer").compute(predictions=hyps, references=refs), 4)}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", required=True, help="ASR folders (recipes/train_asr.py outputs)")
+    parser.add_argument("--sets", nargs="+", required=True, help="test corpora in LJSpeech format, scored whole")
+    parser.add_argument("--batch_size", type=int, default=16)
+    parser.add_argument("--min_clips", type=int, default=5, help="per accent or variant, at least this many clips")
+    args = parser.parse_args(argv)
+    data = {}
+    for folder in map(Path, args.sets):
+        split = load_ljspeech(folder, validation_fraction=0.0, test_fraction=1.0)["test"]
+        voice = voices_of(folder)
+        data[str(folder)] = (split["normalized_text"], [load_audio(a, 16000) for a in split["audio"]],
+                             [voice[Path(a["path"]).stem] for a in split["audio"]])
+    result = {"decoding": "joint CTC/attention, beam 8, CTC weight 0.5", "models": {}}
+    for model_dir in args.models:
+        model = AutoModelForSpeechSeq2Seq.from_pretrained(model_dir).eval()
+        processor, ctc_head = AutoProcessor.from_pretrained(model_dir), load_ctc_head(model_dir, model)
+        per_set = {}
+        for name, (refs, waves, voices) in data.items():
+            with torch.no_grad():
+                hyps = [h for i in range(0, len(waves), args.batch_size)
+                        for h in transcribe(model, processor, waves[i:i + args.batch_size], ctc_head=ctc_head)]
+            groups = defaultdict(lambda: ([], []))
+            for ref, hyp, voice in zip(refs, hyps, voices):
+                accent, _, variant = voice.partition("+")
+                for key in (f"accent {accent}", f"variant {variant}"):
+                    groups[key][0].append(ref)
+                    groups[key][1].append(hyp)
+            per_set[name] = {"all": scores(refs, hyps), **{key: scores(*group) for key, group in sorted(groups.items())
+                                                            if len(group[0]) >= args.min_clips}}
+        result["models"][model_dir] = per_set
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
