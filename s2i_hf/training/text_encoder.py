@@ -34,13 +34,13 @@ def caption_pairs(split: datasets.Dataset) -> datasets.Dataset:
     return datasets.Dataset.from_dict({"text": texts, "target_embeds": np.stack(targets), "class_id": classes})
 
 
-
 def encode_texts(tokenizer, texts: list[str], max_length: int):
     """Padded, truncated ids and mask as tensors: the character tokenizer's direct path where it has one (a tokenizer
     copied beside an older saved model may not)."""
     if hasattr(tokenizer, "encode_batch"):
         return tokenizer.encode_batch(texts, max_length)
     return tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+
 
 class TextEmbeddingCollator:
     """Tokenizes a batch of pairs (dynamic padding, truncated at the encoder's max_length). With
@@ -199,7 +199,6 @@ def embed_caption_lists(captions: list[list[str]], text_encoder: str, batch_size
     folder = Path(text_encoder)
     if not (folder / "config.json").is_file():
         raise SystemExit(f"--text_encoder {text_encoder}: not a trained text-encoder folder (no config.json)")
-    model, tokenizer = AutoModel.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
     per_image = {len(c) for c in captions}
     if len(per_image) != 1:
         raise ValueError(f"images have differing numbers of captions {sorted(per_image)[:5]}")
@@ -207,7 +206,8 @@ def embed_caption_lists(captions: list[list[str]], text_encoder: str, batch_size
     cache = _embedding_cache_path(folder, flat)
     if cache is not None and cache.is_file():
         embeds = np.load(cache, allow_pickle=False)  # what an earlier run embedded: Stage II asks what Stage I did
-    else:
+    else:  # the encoder is loaded only when there is something to embed
+        model, tokenizer = AutoModel.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
         embeds = embed_texts(model, tokenizer, flat, batch_size).numpy()
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
