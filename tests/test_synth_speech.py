@@ -12,7 +12,7 @@ import soundfile as sf
 from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.synthetic import domain
 from s2i_hf.data.synthetic import requests
-from s2i_hf.data.synthetic.english import english_words, random_words
+from s2i_hf.data.synthetic.english import english_sentence, english_words, random_words
 from s2i_hf.data.synthetic.speech import (
     HELD_OUT_EVERY,
     HELD_OUT_VOICE,
@@ -121,6 +121,15 @@ def test_corpus_sentences_say_what_training_corpora_say_and_never_the_unseen_sha
     with pytest.raises(ValueError, match="--english_share must be between 0 and 1, got 1.5"):
         synthesize_speech_corpus(tmp_path / "x", n=2, english_share=1.5)
 
+
+
+def test_plain_english_sentences_keep_the_commonest_words():
+    rng = random.Random(0)
+    sentences = [english_sentence(rng) for _ in range(300)]
+    words = [w.strip(",.").lower() for s in sentences for w in s.split()]
+    assert all(re.fullmatch(r"[A-Z][A-Za-z', ]*[a-z]\.", s) and 5 <= len(s.split()) <= 14 for s in sentences)
+    # "a" is the commonest word of English after "the": a generator that drops it teaches no article at all
+    assert words.count("a") > 20 and words.count("the") > 100
 
 
 def test_random_words_are_said_where_asked_and_never_the_unseen_shapes_words(tmp_path):

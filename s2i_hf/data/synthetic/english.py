@@ -17,7 +17,7 @@ import random
 import re
 from pathlib import Path
 
-_WORD = re.compile(r"^[A-Za-z][a-z']*[a-z][,]?$")
+_WORD = re.compile(r"^(?:[A-Za-z][a-z']*[a-z]|[aAI])[,]?$")  # "a" and "I" too: the commonest words
 _LAST = re.compile(r"^[a-z][a-z']*[a-z]\.$")
 _START = re.compile(r"^[A-Z][a-z]+ [a-z]+$")
 
