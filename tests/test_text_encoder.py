@@ -14,6 +14,7 @@ from transformers import AutoModel, AutoTokenizer
 
 import s2i_hf  # noqa: F401  (registers the text encoder)
 from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
+from s2i_hf.training.text_encoder import embed_texts
 
 TINY = dict(char_embedding_dim=8, conv_channels=[8, 8, 8], rnn_hidden_size=8, text_embedding_dim=16)
 
@@ -35,6 +36,26 @@ def test_reference_layout_and_padding_does_not_change_the_embedding(tiny):
     batch = tokenizer(["a red bird.", "this bird has a long blue wing and a short beak."], padding=True,
                       return_tensors="pt")
     torch.testing.assert_close(model(**batch).text_embeds[:1], model(**short).text_embeds)
+
+
+def test_reading_only_as_far_as_the_text_reaches_is_reading_all_201_characters(tiny, monkeypatch):
+    model, tokenizer = tiny
+    rng = np.random.default_rng(0)
+    texts = ["".join(rng.choice(list("abc defgh.,"), size=n)) for n in (1, 2, 26, 27, 28, 54, 55, 80, 120, 160, 200)]
+    batches = [tokenizer(texts[:k], padding=True, return_tensors="pt") for k in range(1, len(texts) + 1)]
+    trimmed = [model(**batch).text_embeds for batch in batches]
+    assert [model.padded_length(n) for n in (1, 27, 28, 55, 109, 136, 201)] == [66, 66, 93, 120, 174, 201, 201]
+    monkeypatch.setattr(model, "padded_length", lambda n: model.config.max_length)
+    for batch, embeds in zip(batches, trimmed):
+        torch.testing.assert_close(embeds, model(**batch).text_embeds, rtol=0, atol=1e-6)
+
+
+def test_embedding_many_texts_keeps_their_order(tiny):
+    model, tokenizer = tiny
+    texts = ["a much longer caption of a bird with a red belly and blue wings.", "red.", "", "a bird with blue wings."]
+    one_by_one = torch.cat([embed_texts(model, tokenizer, [t]) for t in texts])
+    torch.testing.assert_close(embed_texts(model, tokenizer, texts, batch_size=2), one_by_one, rtol=0, atol=1e-6)
+    assert embed_texts(model, tokenizer, []).shape == (0, TINY["text_embedding_dim"])
 
 
 def test_unknown_characters_are_embedded_not_refused(tiny):

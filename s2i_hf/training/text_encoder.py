@@ -71,11 +71,16 @@ class TextEmbeddingCollator:
 @torch.no_grad()
 def embed_texts(model, tokenizer, texts: list[str], batch_size: int = 256) -> torch.Tensor:
     model.eval()
+    # in order of length, so that each batch pads to its own texts' length (each text's embedding is its own)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = []
     for start in range(0, len(texts), batch_size):
-        batch = encode_texts(tokenizer, texts[start : start + batch_size], model.config.max_length).to(model.device)
+        chunk = [texts[i] for i in order[start : start + batch_size]]
+        batch = encode_texts(tokenizer, chunk, model.config.max_length).to(model.device)
         out.append(model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).text_embeds.float().cpu())
-    return torch.cat(out)
+    if not out:
+        return torch.empty(0, model.config.text_embedding_dim)
+    return torch.cat(out)[torch.argsort(torch.tensor(order))]
 
 
 def class_retrieval_r_at_1(embeds: torch.Tensor, class_ids: torch.Tensor, class_embeds: torch.Tensor,

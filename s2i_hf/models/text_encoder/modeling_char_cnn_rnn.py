@@ -49,15 +49,26 @@ class CharCNNRNNModel(CharCNNRNNPreTrainedModel):
         self.proj = nn.Linear(config.rnn_hidden_size, config.text_embedding_dim)
         self.post_init()
 
+    def padded_length(self, text_length: int) -> int:
+        """The input length that computes, for a batch whose longest text has `text_length` characters, exactly what
+        padding to `max_length` computes: every output step whose receptive field holds text keeps the same inputs,
+        and the steps past it see only padding, are masked out of the mean, and come after the text in the
+        left-to-right GRU. Captions are half of max_length or less, so the convolutions skip most of the padding."""
+        field, stride = 1, self.config.pool_size ** len(self.config.conv_channels)
+        for _ in self.config.conv_channels:  # one output step, back through pool then convolution
+            field = field * self.config.pool_size + self.config.kernel_size - 1
+        return min(self.config.max_length, stride * ((max(text_length, 1) - 1) // stride) + field)
+
     def forward(self, input_ids: torch.LongTensor, attention_mask: torch.LongTensor | None = None,
                 target_embeds: torch.FloatTensor | None = None) -> CharCNNRNNOutput:
         """`target_embeds`: (batch, text_embedding_dim) embeddings to regress onto; the loss is 1 - cosine plus the
         squared distance, so both the direction and the length StackGAN's conditioning sees are learnt."""
-        length = self.config.max_length
+        input_ids = input_ids[:, : self.config.max_length]
+        mask = (input_ids != self.config.pad_token_id) if attention_mask is None else attention_mask[:, : input_ids.shape[1]]
+        text_columns = mask.any(0).nonzero()
+        length = self.padded_length(int(text_columns[-1]) + 1 if len(text_columns) else 1)
         input_ids = F.pad(input_ids[:, :length], (0, max(0, length - input_ids.shape[1])), value=self.config.pad_token_id)
-        mask = (input_ids != self.config.pad_token_id).float()
-        if attention_mask is not None:
-            mask = F.pad(attention_mask[:, :length].float(), (0, max(0, length - attention_mask.shape[1])))
+        mask = F.pad(mask[:, :length].float(), (0, max(0, length - mask.shape[1])))
         h = self.embed_chars(input_ids).transpose(1, 2)  # (batch, channels, time)
         mask = mask[:, None]
         for conv in self.convs:
