@@ -4,9 +4,9 @@
     python recipes/train_char_lm.py --output_dir outputs/asr --dataset_dir data/LJSpeech-1.1 --text_files books.txt
 
 Text comes from any mix of: an LJSpeech-format folder's normalized transcripts (its training split, the test
-speaker or test share left out as `train_asr.py` leaves them out), plain text files (one sentence a line), and
-sentences of the synthetic corpus's kinds (`s2i_hf.data.synthetic.speech.corpus_sentences`). Counting takes
-seconds. Decoding uses the model when `--lm_weight` is above 0 (`recipes/evaluate_asr.py`, the pipeline's
+speaker or test share left out as `train_asr.py` leaves them out), plain text files (one sentence a line),
+sentences of the synthetic corpus's kinds (`s2i_hf.data.synthetic.speech.corpus_sentences`) and sentences of plain
+English with no bird words (`--english_sentences`, `s2i_hf.data.synthetic.english`). Counting takes seconds. Decoding uses the model when `--lm_weight` is above 0 (`recipes/evaluate_asr.py`, the pipeline's
 `asr_lm_weight`). Prints what was counted as JSON, with the bits per character on `--eval_text_file` if given.
 """
 
@@ -48,6 +48,8 @@ def main(argv=None):
     parser.add_argument("--text_files", nargs="*", default=[], help="plain text, one sentence a line")
     parser.add_argument("--synthetic_sentences", type=int, default=0,
                         help="this many sentences of the synthetic speech corpus's kinds")
+    parser.add_argument("--english_sentences", type=int, default=0,
+                        help="this many sentences of plain English (the corpus's word-trigram model, no bird words)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--order", type=int, default=5, help="characters of context + 1")
     parser.add_argument("--eval_text_file", default=None, help="report bits per character on these sentences")
@@ -71,8 +73,16 @@ def main(argv=None):
 
         sources["synthetic"] = args.synthetic_sentences
         texts += corpus_sentences(args.synthetic_sentences, args.seed)
+    if args.english_sentences:
+        import random
+
+        from s2i_hf.data.synthetic.english import english_sentence
+
+        rng = random.Random(args.seed)
+        sources["english"] = args.english_sentences
+        texts += [english_sentence(rng) for _ in range(args.english_sentences)]
     if not texts:
-        raise SystemExit("no text: give --dataset_dir, --text_files or --synthetic_sentences")
+        raise SystemExit("no text: give --dataset_dir, --text_files, --synthetic_sentences or --english_sentences")
     lm = CharNGramLM.from_texts(texts, tokenizer, order=args.order)
     lm.save_pretrained(args.output_dir)
     result = {"output": os.path.join(args.output_dir, "char_lm.json"), "order": args.order, "sentences": sources,
