@@ -170,9 +170,10 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     assert set(accuracy) == {"speech_64px_draft", "speech_256px", "text_64px_draft", "text_256px"}
     assert accuracy["text_256px"]["captions_naming_both"] == figures["text_captions"] >= 1
     assert figures["cpu"]["cores"] >= 1 and "native_bf16" in figures["cpu"]
-    if figures["cpu"]["cores"] >= 2:  # the ASR beside Stage I then Stage II, half the cores each
+    if figures["cpu"]["cores"] >= 2:  # the ASR beside Stage I, Stage II and the test sets, half the cores each
         half = figures["cpu"]["cores"] // 2
-        assert figures["threads"] == {"asr": half, "stage1": half, "stage2": half}
+        assert figures["threads"] == {"asr": half, "stage1": half, "stage2": half, "speech_unseen_voices": half,
+                                      "speech_unseen_phrasing": half}
         assert figures["total_minutes"] < sum(figures["minutes"].values())
     for name in ("speech_unseen_voices", "speech_unseen_phrasing"):  # what training never heard, scored
         assert figures[name]["clips"] == 3 and 0.0 <= figures[name]["cer"], name
