@@ -43,6 +43,8 @@ def with_distractors(text: str, rng: random.Random, max_chars: int = 201) -> str
     inserted, never right after a colour or a part ("red river belly", "wings river are blue" would part them)."""
     if rng.random() < 0.5:
         sentence = english_sentence(rng)
+        while _COLOUR_WORDS & set(sentence.lower().replace(",", " ").rstrip(".").split()):  # "a black layer": 0.6 %
+            sentence = english_sentence(rng)
         joined = f"{sentence} {text}" if rng.random() < 0.5 else f"{text.rstrip(' .!?')}. {sentence}"
         if len(joined) <= max_chars:
             return joined
