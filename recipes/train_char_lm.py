@@ -6,8 +6,9 @@
 Text comes from any mix of: an LJSpeech-format folder's normalized transcripts (its training split, the test
 speaker or test share left out as `train_asr.py` leaves them out), plain text files (one sentence a line),
 sentences of the synthetic corpus's kinds (`s2i_hf.data.synthetic.speech.corpus_sentences`) and sentences of plain
-English with no bird words (`--english_sentences`, `s2i_hf.data.synthetic.english`). Counting takes seconds. Decoding uses the model when `--lm_weight` is above 0 (`recipes/evaluate_asr.py`, the pipeline's
-`asr_lm_weight`). Prints what was counted as JSON, with the bits per character on `--eval_text_file` if given.
+English with no bird words (`--english_sentences`, `s2i_hf.data.synthetic.english`). Counting takes seconds.
+Decoding uses the model when `--lm_weight` is above 0 (`recipes/evaluate_asr.py`, the pipeline's `asr_lm_weight`).
+Prints what was counted as JSON, with the bits per character on `--eval_text_file` if given.
 """
 
 from __future__ import annotations

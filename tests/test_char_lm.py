@@ -55,14 +55,15 @@ def test_file_round_trip_and_clear_errors(tokenizer, tmp_path):
 
 def test_recipe_counts_plain_english_and_scores_held_out_text(tokenizer, tmp_path, capsys):
     import sys
+    from pathlib import Path
 
-    sys.path.insert(0, "recipes")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recipes"))
     from train_char_lm import main
 
     tokenizer.save_pretrained(tmp_path)
     (tmp_path / "held_out.txt").write_text("The history of the city is a long one.\nI was born in a small town.\n")
     main(["--output_dir", str(tmp_path), "--english_sentences", "3000", "--order", "5",
-                   "--eval_text_file", str(tmp_path / "held_out.txt")])
+          "--eval_text_file", str(tmp_path / "held_out.txt")])
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["sentences"] == {"english": 3000} and printed["characters"] > 150_000
     # counted on English, it knows English: well under the 5.3 bits a uniform guess over the labels costs

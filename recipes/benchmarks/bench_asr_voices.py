@@ -18,17 +18,15 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+import torch
+from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
 
-import torch  # noqa: E402
-from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor  # noqa: E402
-
-import s2i_hf  # noqa: E402,F401  (registers the character tokenizer)
-from s2i_hf.data.audio import load_audio  # noqa: E402
-from s2i_hf.data.ljspeech import load_ljspeech  # noqa: E402
-from s2i_hf.metrics import load_metric  # noqa: E402
-from s2i_hf.models.asr import transcribe  # noqa: E402
-from s2i_hf.models.asr.decoding import load_ctc_head  # noqa: E402
+import s2i_hf  # noqa: F401  (registers the character tokenizer)
+from s2i_hf.data.audio import load_audio
+from s2i_hf.data.ljspeech import load_ljspeech
+from s2i_hf.metrics import load_metric
+from s2i_hf.models.asr import transcribe
+from s2i_hf.models.asr.decoding import load_ctc_head
 
 
 def voices_of(folder: Path) -> dict[str, str]:

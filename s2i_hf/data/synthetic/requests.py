@@ -87,7 +87,6 @@ UNSEEN = {
 }
 
 
-
 def _words(shapes: dict) -> set[str]:
     return {w for templates in shapes.values() for t in templates for w in re.findall(r"[a-z]+", t.lower())}
 

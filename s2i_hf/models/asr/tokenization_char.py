@@ -84,8 +84,9 @@ class CharTokenizer(PreTrainedTokenizer):
         longest = max(map(len, rows), default=0)
         input_ids = [row + [pad] * (longest - len(row)) for row in rows]
         attention_mask = [[1] * len(row) + [0] * (longest - len(row)) for row in rows]
-        return BatchEncoding({"input_ids": torch.tensor(input_ids, dtype=torch.long).reshape(len(rows), longest),
-                              "attention_mask": torch.tensor(attention_mask, dtype=torch.long).reshape(len(rows), longest)})
+        shape = (len(rows), longest)  # also for no texts at all
+        return BatchEncoding({"input_ids": torch.tensor(input_ids, dtype=torch.long).reshape(shape),
+                              "attention_mask": torch.tensor(attention_mask, dtype=torch.long).reshape(shape)})
 
     def _convert_token_to_id(self, token: str) -> int:
         return self.vocab.get(token, self.vocab["<unk>"])

@@ -64,7 +64,10 @@ class CharCNNRNNModel(CharCNNRNNPreTrainedModel):
         """`target_embeds`: (batch, text_embedding_dim) embeddings to regress onto; the loss is 1 - cosine plus the
         squared distance, so both the direction and the length StackGAN's conditioning sees are learnt."""
         input_ids = input_ids[:, : self.config.max_length]
-        mask = (input_ids != self.config.pad_token_id) if attention_mask is None else attention_mask[:, : input_ids.shape[1]]
+        if attention_mask is None:
+            mask = input_ids != self.config.pad_token_id
+        else:
+            mask = attention_mask[:, : input_ids.shape[1]]
         text_columns = mask.any(0).nonzero()
         length = self.padded_length(int(text_columns[-1]) + 1 if len(text_columns) else 1)
         input_ids = F.pad(input_ids[:, :length], (0, max(0, length - input_ids.shape[1])), value=self.config.pad_token_id)
