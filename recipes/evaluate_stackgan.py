@@ -15,9 +15,13 @@ shuffled captions (chance); for a Stage II, the same for the 64 px drafts it ref
 (`stage1_drafts_generated`); how often the generated images show a training class's colours instead of the unseen
 combination asked for (`train_class_rate`); the accuracy on training-class captions (`train_classes_generated`: the
 gap to the test classes is what the generator failed to compose); the Fréchet distance and Inception-style score in
-the classifier's feature space; and with `--checkpoints` the same accuracy for every checkpoint-<step>/generator_ema,
-with its training minutes (the learning curve). Writes a sample grid next to the model (Stage I: a row of real test
-images, then rows of generated ones from test captions). The classifier is trained on the real train-class images
+the classifier's feature space; realism (`realism`): in the space of a feature network trained on the real train
+images (`--feature_net`), the Fréchet distance to the real test renders beside its real-vs-real floor (and, for a
+Stage II, beside its drafts upsampled), a classifier two-sample test's held-out accuracy (0.5: indistinguishable)
+and the strongest periodic peak of the spectrum, at 256 px and for the 64 px drafts; the diversity of 4 seeds per
+caption against real renders of the class (1.0: as varied as the data); and with `--checkpoints` the same accuracy for every checkpoint-<step>/generator_ema,
+with its training minutes (the learning curve). Writes a sample grid next to the model: a row of real test renders, then rows
+of images generated from their captions. The classifier is trained on the real train-class images
 the first time (about a minute) and kept in --classifier.
 
 Inception Score and FID in the standard Inception space need the Inception weights, which cannot be downloaded
@@ -31,6 +35,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from diffusers.utils import make_image_grid
 from diffusers.utils.pil_utils import pt_to_pil
@@ -40,7 +45,14 @@ import s2i_hf  # noqa: F401  (registers the StackGAN models with AutoModel)
 from s2i_hf.data.cub import load_cub
 from s2i_hf.data.cub_attributes import attribute_files, has_attribute_files
 from s2i_hf.metrics.attribute_classifier import AttributeClassifier, real_images
-from s2i_hf.metrics.bird_quality import fit_judge, score_generator, train_combinations
+from s2i_hf.metrics.bird_quality import captions_naming, fit_judge, generate, score_generator, train_combinations
+from s2i_hf.metrics.realism import (
+    BirdFeatureNet,
+    diversity_ratio,
+    fit_feature_net,
+    realism_report,
+    same_class_renders,
+)
 from s2i_hf.training.arguments import parse_args
 from s2i_hf.training.checkpoints import checkpoint_step, complete_checkpoints
 from s2i_hf.training.text_encoder import embed_split_captions
@@ -63,7 +75,47 @@ class EvaluationArguments:
     condition_noise_scale: float | None = field(default=None, metadata={
         "help": "draw with this much of the conditioning noise, 0 (its mean) to 1 (as in training), instead of the "
                 "model's config.condition_noise_scale"})
+    realism: bool = field(default=True, metadata={
+        "help": "also judge realism (Fréchet distance with its floor, two-sample test, periodic artefacts) and "
+                "diversity, in the space of --feature_net"})
+    feature_net: str | None = field(default=None, metadata={
+        "help": "the realism judge's feature network folder: loaded, or trained on the real train images and saved"})
+    diversity_captions: int = field(default=100, metadata={"help": "captions for the diversity figure (4 seeds each)"})
     seed: int = 0
+
+
+def load_or_train_feature_net(args, train) -> BirdFeatureNet | None:
+    if args.feature_net and (Path(args.feature_net) / "config.json").is_file():
+        return BirdFeatureNet.from_pretrained(args.feature_net).eval()
+    if not has_attribute_files(args.dataset_dir):
+        return None
+    logger.info("training the realism judge's feature network on the real train-class images")
+    net = fit_feature_net(args.dataset_dir, train=train, seed=args.seed)
+    if args.feature_net:
+        net.save_pretrained(args.feature_net)
+    return net
+
+
+def realism_and_diversity(args, generator, net, test, images: torch.Tensor) -> dict:
+    """Realism of the images drawn from the scored test captions (and, for a Stage II, of the drafts it refined,
+    drawn again with the same noise), and the diversity of `diversity_captions` captions over 4 seeds, against
+    real renders of their classes."""
+    groups = list(args.attributes)
+    pairs = captions_naming(test, groups)[: args.max_images]
+    embeddings = torch.from_numpy(np.stack([test[i]["embeddings"][c] for i, c in pairs]).astype(np.float32))
+    real = real_images(test, size=256)
+    _, drafts = generate(generator, embeddings, args.seed, return_drafts=True)
+    result = {f"{images.shape[-1]}px": realism_report(net, images, real, drafts=drafts, seed=args.seed)}
+    if drafts is not None:
+        result["64px_drafts"] = realism_report(net, drafts, real, seed=args.seed)
+    few = embeddings[: args.diversity_captions]
+    per_seed = torch.stack([generate(generator, few, seed) for seed in range(args.seed, args.seed + 4)], dim=1)
+    rows = same_class_renders(test["class_id"], [i for i, _ in pairs[: len(few)]], 4, args.seed)
+    same_class = real[torch.tensor(rows).flatten()]
+    result["diversity"] = diversity_ratio(net.features(per_seed.flatten(0, 1)).view(len(few), 4, -1),
+                                          net.features(same_class).view(len(few), 4, -1), seed=args.seed)
+    result["diversity"]["size_px"] = images.shape[-1]
+    return result
 
 
 def load_or_train_classifier(args, train) -> AttributeClassifier | None:
@@ -121,6 +173,10 @@ def main(argv=None):
     seen, _ = score_generator(generator, train.shuffle(seed=args.seed), classifier, seed=args.seed,
                               max_images=args.max_images)
     result.update({**scores, "train_classes_generated": seen["generated"]})
+    if args.realism:
+        net = load_or_train_feature_net(args, train)
+        if net is not None:
+            result["realism"] = realism_and_diversity(args, generator, net, test, images)
 
     # 3. The learning curve over the kept checkpoints
     if args.checkpoints:
@@ -137,12 +193,13 @@ def main(argv=None):
             curve.append({"step": checkpoint_step(folder), "train_minutes": minutes, **step_scores["generated"]})
         result["curve"] = curve
 
-    # 4. Sample grid: a row of real test images (Stage I), then rows of images generated from test captions
+    # 4. Sample grid: real test renders of the first scored captions' images (their classes), then rows of
+    # images generated from those captions
     columns = min(8, len(images))
-    real = real_images(test.select(range(columns)))
-    grid_images = [real] if images.shape[-1] == 64 else []
-    grid = make_image_grid(pt_to_pil(torch.cat([*grid_images, images[: 3 * columns]])),
-                           rows=len(grid_images) + min(3, len(images) // columns), cols=columns)
+    shown = [i for i, _ in captions_naming(test, list(args.attributes))[:columns]]
+    real = real_images(test.select(shown), size=images.shape[-1])
+    grid = make_image_grid(pt_to_pil(torch.cat([real, images[: 3 * columns]])),
+                           rows=1 + min(3, len(images) // columns), cols=columns)
     grid_path = Path(args.model) / "evaluation_samples.png"
     grid.save(grid_path)
     result["sample_grid"] = str(grid_path)

@@ -48,6 +48,7 @@ from s2i_hf.training.arguments import parse_args
 from s2i_hf.training.model_card import render_stackgan_card
 from s2i_hf.training.publish import publish
 from s2i_hf.training.stackgan import (
+    AUGMENTATIONS,
     StackGANLoss,
     StackGANTrainingData,
     check_finite,
@@ -77,6 +78,15 @@ class ModelArguments:
     stage2_detail_only: bool = field(default=False, metadata={
         "help": "with stage2_residual: the correction adds detail only (its 4 x 4 block means removed), so the "
                 "image averaged to 64 x 64 is the draft"})
+    upsample_mode: str = field(default="nearest", metadata={
+        "help": "generators' up-blocks: nearest (the reference) or bilinear (resize-convolution); Stage II takes "
+                "its Stage I's"})
+    unconditional_logits: bool = field(default=False, metadata={
+        "help": "Stage I's discriminator also judges the image alone, as Stage II's does"})
+    spectral_norm: bool = field(default=False, metadata={
+        "help": "spectrally normalized discriminator convolutions instead of BatchNorm"})
+    stage2_detail_lowpass: str = field(default="block", metadata={
+        "help": "with stage2_detail_only: block (4 x 4 block means out) or smooth (bilinear low-pass out, no grid)"})
     condition_noise_scale: float = field(default=1.0, metadata={
         "help": "saved in the config: the conditioning noise the trained generator samples at inference, 0 (the "
                 "mean) to 1 (as in training, the reference); training always samples all of it"})
@@ -124,6 +134,12 @@ class GANTrainingArguments:
                 "by --text_encoder and judged by the attribute head (0: the reference)"})
     draft_consistency_weight: float = field(default=0.0, metadata={
         "help": "Stage II: L1 between the 256 px image averaged to 64 px and the Stage-I draft (0: the reference)"})
+    diff_augment: list[str] = field(default_factory=list, metadata={
+        "help": "DiffAugment policies for every image D sees: translation, cutout (empty: the reference)"})
+    mode_seeking_weight: float = field(default=0.0, metadata={
+        "help": "MSGAN: images of one caption must differ as their noise does (0: the reference)"})
+    feature_matching_weight: float = field(default=0.0, metadata={
+        "help": "G matches the mean of D's image code on real images (0: the reference)"})
     use_ema: bool = True
     ema_decay: float = 0.999
     channels_last: bool = field(default=True, metadata={"help": "NHWC convolutions (faster on CPU and GPU)"})
@@ -150,6 +166,17 @@ def check_options(model_args, data_args, args):
     if args.recolored_loss_weight and not (data_args.text_encoder and model_args.auxiliary_attributes):
         raise SystemExit("recolored_loss_weight embeds the recoloured captions with --text_encoder and judges them by "
                          "the attribute head: it needs --text_encoder and auxiliary_attributes")
+    for name in ("kl_weight", "attribute_loss_weight", "interpolation_loss_weight", "recolored_loss_weight",
+                 "draft_consistency_weight", "mode_seeking_weight", "feature_matching_weight"):
+        if getattr(args, name) < 0:
+            raise SystemExit(f"{name} ({getattr(args, name)}) must be >= 0")
+    unknown = [p for p in args.diff_augment if p not in AUGMENTATIONS]
+    if unknown:
+        raise SystemExit(f"diff_augment {unknown}: the policies are {list(AUGMENTATIONS)}")
+    if model_args.upsample_mode not in ("nearest", "bilinear"):
+        raise SystemExit(f"upsample_mode {model_args.upsample_mode!r}: nearest or bilinear")
+    if model_args.stage2_detail_lowpass not in ("block", "smooth"):
+        raise SystemExit(f"stage2_detail_lowpass {model_args.stage2_detail_lowpass!r}: block or smooth")
     if args.draft_consistency_weight and model_args.stage != 2:
         raise SystemExit("draft_consistency_weight holds Stage II to its Stage-I draft: it needs --stage 2")
     if model_args.auxiliary_attributes and not has_attribute_files(data_args.dataset_dir):
@@ -191,6 +218,8 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
                  projection_discriminator=model_args.projection_discriminator,
                  conditional_batch_norm=model_args.conditional_batch_norm,
                  stage2_residual=model_args.stage2_residual, stage2_detail_only=model_args.stage2_detail_only,
+                 stage2_detail_lowpass=model_args.stage2_detail_lowpass, upsample_mode=model_args.upsample_mode,
+                 spectral_norm=model_args.spectral_norm, unconditional_logits=model_args.unconditional_logits,
                  condition_noise_scale=model_args.condition_noise_scale,
                  text_embeddings_from_encoder=data_args.text_encoder is not None)
     if model_args.stage == 1:
@@ -212,7 +241,7 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
                          f"{stage1.config.generator_width} ({model_args.stage1_model}); use the matching preset")
     # Stage II's own layers take the preset's sizes; what shapes Stage I (rebuilt from this config when Stage II is
     # loaded) must be Stage I's.
-    inherited = ("condition_dim", "noise_dim", "normalize_text_embeds", "conditional_batch_norm")
+    inherited = ("condition_dim", "noise_dim", "normalize_text_embeds", "conditional_batch_norm", "upsample_mode")
     config = StackGANConfig(**{**stage1.config.to_dict(), **sizes,
                                **{name: getattr(stage1.config, name) for name in inherited}})
     config.architectures = None
@@ -298,7 +327,9 @@ def main(argv=None):
                            interpolation_weight=args.interpolation_loss_weight,
                            complementary_interpolation=args.complementary_interpolation,
                            recolored_weight=args.recolored_loss_weight,
-                           draft_consistency_weight=args.draft_consistency_weight)
+                           draft_consistency_weight=args.draft_consistency_weight,
+                           mode_seeking_weight=args.mode_seeking_weight,
+                           feature_matching_weight=args.feature_matching_weight, augment=tuple(args.diff_augment))
 
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state
     def save_hook(models, weights, folder):
@@ -363,6 +394,7 @@ def main(argv=None):
                 "samples", np.asarray(grid), at_step, dataformats="HWC")
 
     # 5. Train: D on real/wrong/fake, then G, one step each per batch
+    start_step = step
     progress = tqdm(total=max_steps, initial=step, desc=f"stage {model_args.stage}",
                     disable=not accelerator.is_local_main_process)
     history, started = [], time.perf_counter()  # the time budget counts training, not loading
@@ -413,6 +445,7 @@ def main(argv=None):
         accelerator.unwrap_model(discriminator).save_pretrained(output_dir / "discriminator")
         summary = {"stage": model_args.stage, "steps": step, "epochs": round(step / steps_per_epoch, 2),
                    "train_minutes": round(minutes_before + (time.perf_counter() - started) / 60, 2),
+                   "seconds_per_step_this_run": round((time.perf_counter() - started) / max(1, step - start_step), 4),
                    "mixed_precision": accelerator.mixed_precision, "last_logs": history[-1] if history else None}
         (output_dir / "train_results.json").write_text(json.dumps(summary, indent=2))
         render_stackgan_card(output_dir, model, model_args, data_args, args, summary)

@@ -140,7 +140,7 @@ class SpeechToImageApp:
         return page
 
 
-MEASURED = {"cer", "wer", "attribute_accuracy", "clips"}
+MEASURED = {"held_out_voice", "attribute_accuracy", "realism"}
 # system fonts: the default theme would fetch web fonts from another host
 FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]
 

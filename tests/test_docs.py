@@ -130,3 +130,38 @@ def test_a_renamed_flag_in_the_docs_is_caught():
     assert problems == ["recipes/train_stackgan.py has no flag --dataset_dirr", "s2i synth has no flag --seeds",
                         "s2i has no subcommand ['draw'] (it has ['app', 'demo', 'generate', 'synth'])",
                         "make target 'tests' is not in the Makefile"]
+
+
+REPO_PATH = re.compile(r"(?<![\w/.-])((?:s2i_hf|recipes|docs|tests|accelerate_configs|model_cards|\.ci)/[\w./*-]*[\w*])")
+
+
+def missing_paths(text: str, base: Path) -> list[str]:
+    """Repository paths a text names (s2i_hf/..., recipes/..., docs/..., ...) and its relative markdown links
+    (from `base`, the document's folder) that do not exist."""
+    missing = []
+    for path in REPO_PATH.findall(text):
+        if not (list(ROOT.glob(path)) if "*" in path else (ROOT / path).exists()):
+            missing.append(path)
+    for link in re.findall(r"\]\(([^)\s]+)\)", text):
+        target = link.split("#", 1)[0]
+        if target and "://" not in target and not (base / target).exists():
+            missing.append(link)
+    return missing
+
+
+def _python_texts():
+    for path in sorted([*(ROOT / "s2i_hf").rglob("*.py"), *(ROOT / "recipes").rglob("*.py")]):
+        yield path, path.read_text()
+
+
+def test_every_path_the_docs_and_docstrings_name_exists():
+    problems = [f"{doc.relative_to(ROOT)}: {p}" for doc in DOCS for p in missing_paths(doc.read_text(), doc.parent)]
+    problems += [f"{path.relative_to(ROOT)}: {p}" for path, text in _python_texts()
+                 for p in missing_paths(text, path.parent) if not p.startswith("http")]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_path_to_a_file_users_lack_is_caught():
+    text = "see shared/specs/synthetic-birds.md and docs/no-such-page.md, [the guide](docs/training-on-real-data.md)"
+    assert missing_paths(text, ROOT) == ["docs/no-such-page.md"]
+    assert missing_paths("[x](studies/nowhere.md)", ROOT / "docs") == ["studies/nowhere.md"]

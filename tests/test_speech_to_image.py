@@ -158,32 +158,43 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
            "--birds", 40, "--report_clips", 3]
     done = run_recipe(cmd)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
-    assert figures["clips"] >= 1 and 0.0 <= figures["cer"] and set(figures["minutes"]) == {
-        "speech", "birds", "speech_unseen_voices", "speech_unseen_phrasing", "asr", "text_encoder", "stage1",
-        "stage2", "bundle", "report"}
-    for path in ("report.html", "report.png", "bundle/config.json", "bundle/generator/model.safetensors",
-                 "bundle/samples.png", "report.json"):
+    held_out = figures["held_out_voice"]
+    assert held_out["clips"] >= 1 and 0.0 <= held_out["all_sentences"]["cer"] and set(figures["minutes"]) == {
+        "speech", "birds", "speech_unseen_voices", "speech_unseen_phrasing", "asr", "judges", "text_encoder",
+        "stage1", "stage2", "bundle", "report"}
+    assert "cer" not in figures and "wer" not in figures  # every figure is named by the set it is measured on
+    for path in ("report.html", "report.png", "realism.png", "bundle/config.json",
+                 "bundle/generator/model.safetensors", "bundle/samples.png", "report.json",
+                 "feature_net/config.json", "attribute_classifier/config.json"):
         assert (out / path).is_file(), path
     report = (out / "report.html").read_text()
     assert "never heard in training" in report and "64 px drafts and 256 px images, side by side" in report
+    assert "real vs real floor" in report and "two-sample accuracy" in report
     accuracy = figures["attribute_accuracy"]
     assert set(accuracy) == {"speech_64px_draft", "speech_256px", "text_64px_draft", "text_256px"}
     assert accuracy["text_256px"]["captions_naming_both"] == figures["text_captions"] >= 1
+    realism = figures["realism"]
+    for size in ("256px", "64px_drafts"):  # every realism figure beside what it is compared with
+        assert realism[size]["frechet"]["real_vs_real_floor"] >= 0 and realism[size]["frechet"]["generated"] >= 0
+        assert 0.0 <= realism[size]["two_sample"]["accuracy"] <= 1.0
+        assert "real" in realism[size]["periodic_artefact_db"]
+    assert "baseline" in realism["256px"]["frechet"] and realism["diversity_256px"]["images_per_caption"] == 4
     assert figures["cpu"]["cores"] >= 1 and "native_bf16" in figures["cpu"]
-    if figures["cpu"]["cores"] >= 2:  # the ASR beside Stage I, Stage II and the test sets, half the cores each
+    if figures["cpu"]["cores"] >= 2:  # the ASR and judges beside Stage I, Stage II and the test sets, half the cores
         half = figures["cpu"]["cores"] // 2
-        assert figures["threads"] == {"asr": half, "stage1": half, "stage2": half, "speech_unseen_voices": half,
-                                      "speech_unseen_phrasing": half}
+        assert figures["threads"] == {"asr": half, "judges": half, "stage1": half, "stage2": half,
+                                      "speech_unseen_voices": half, "speech_unseen_phrasing": half}
         assert figures["total_minutes"] < sum(figures["minutes"].values())
     for name in ("speech_unseen_voices", "speech_unseen_phrasing"):  # what training never heard, scored
         assert figures[name]["clips"] == 3 and 0.0 <= figures[name]["cer"], name
         assert "both" in figures[name]["attribute_accuracy_256px"]
-    assert figures.get("captions_clips", 0) + figures.get("requests_clips", 0) == figures["clips"]
-    assert len(list((out / "bundle" / "examples").glob("*.wav"))) == min(4, figures["clips"])  # for the web app
+    kinds = [held_out.get(k, {}).get("clips", 0) for k in ("captions", "requests")]
+    assert sum(kinds) == held_out["clips"] == held_out["all_sentences"]["clips"]
+    assert len(list((out / "bundle" / "examples").glob("*.wav"))) == min(4, held_out["clips"])  # for the web app
     card = (out / "bundle" / "README.md").read_text()
-    assert "samples.png" in card and "| cer |" in card
+    assert "samples.png" in card and "| held_out_voice |" in card and "| realism |" in card
     again = run_recipe(cmd)  # rerun: every step is found complete, only the report is redone
-    assert again.stdout.count("done already") == 9
+    assert again.stdout.count("done already") == 10
 
 
 def test_a_missing_bundle_is_named_in_the_error(tmp_path):

@@ -198,3 +198,40 @@ def test_condition_noise_scale_draws_the_mean_in_eval_mode_and_samples_in_traini
         images(1, condition_noise_scale=1.5)
     with pytest.raises(Exception, match=r"condition_noise_scale \(-0.1\)"):
         StackGANConfig(**TINY, condition_noise_scale=-0.1)
+
+
+def test_spectral_norm_and_bilinear_upsampling_build_round_trip_and_are_validated(tmp_path):
+    from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Discriminator, StackGANStage1Generator
+
+    config = StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16,
+                            discriminator_width=4, spectral_norm=True, upsample_mode="bilinear")
+    torch.manual_seed(0)
+    d = StackGANStage1Discriminator(config).eval()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in d.modules())
+    conv = d.encode_image[1][0]
+    assert torch.linalg.matrix_norm(conv.weight.detach().flatten(1), ord=2) == pytest.approx(1.0, rel=0.05)
+    d.save_pretrained(tmp_path / "d")
+    images, condition = torch.rand(2, 3, 64, 64) * 2 - 1, torch.randn(2, 8)
+    torch.testing.assert_close(StackGANStage1Discriminator.from_pretrained(tmp_path / "d").eval()(images, condition).logits,
+                               d(images, condition).logits)
+    g = StackGANStage1Generator(config).eval()
+    assert g(torch.randn(2, 32)).images.shape == (2, 3, 64, 64)
+    with pytest.raises(Exception, match="upsample_mode"):
+        StackGANConfig(upsample_mode="bicubic")
+    with pytest.raises(Exception, match="stage2_detail_lowpass"):
+        StackGANConfig(stage2_detail_lowpass="box")
+
+
+def test_both_detail_lowpasses_keep_the_draft():
+    from s2i_hf.models.stackgan.modeling_stackgan import keep_draft
+
+    g = torch.Generator().manual_seed(0)
+    draft = torch.nn.functional.interpolate(torch.rand(4, 3, 16, 16, generator=g) * 1.6 - 0.8, size=64,
+                                            mode="bilinear")  # drafts are smooth at 64 px
+    upsampled = torch.nn.functional.interpolate(draft, size=256, mode="bilinear", align_corners=False)
+    correction = torch.rand(4, 3, 256, 256, generator=g) * 2 - 1
+    for lowpass in ("block", "smooth"):
+        detail = keep_draft(upsampled, correction, draft, lowpass=lowpass)
+        rendered = torch.nn.functional.interpolate(upsampled + detail, size=64, mode="bilinear", antialias=True)
+        assert (rendered - draft).abs().mean() < 0.005, lowpass
+        assert detail.abs().mean() > 0.05, lowpass  # and detail was added

@@ -210,3 +210,40 @@ def test_only_complete_checkpoints_are_resumed(tmp_path):
         checkpoints.resolve_checkpoint(tmp_path, str(tmp_path / "checkpoint-12.partial"))
     checkpoints.remove_partial_checkpoints(tmp_path)
     assert not (tmp_path / "checkpoint-12.partial").exists() and (tmp_path / "checkpoint-10").exists()
+
+
+def test_diff_augment_shifts_and_cuts_repeatably_and_passes_gradients():
+    from s2i_hf.training.stackgan import diff_augment
+
+    images = torch.linspace(-1, 1, 64).repeat(2, 3, 64, 1).requires_grad_()  # a horizontal ramp
+    shifted = diff_augment(images, ["translation"], torch.Generator().manual_seed(0))
+    again = diff_augment(images, ["translation"], torch.Generator().manual_seed(0))
+    torch.testing.assert_close(shifted, again)
+    moved = (shifted[:, 0, 32] - images[:, 0, 32]).abs().amax(1)
+    assert torch.all(moved <= 8 * 2 / 63 + 1e-5)  # at most 1/8 of the width
+    cut = diff_augment(images, ["cutout"], torch.Generator().manual_seed(0))
+    assert ((cut == 0) & (images != 0)).sum(dim=(1, 2, 3)).tolist() == [3 * 16 * 16 - 0] * 2 or \
+        torch.all(((cut == 0).float().sum(dim=(1, 2, 3)) >= 3 * 16 * 15))  # a 16 x 16 square of a 64 px image
+    diff_augment(images, ["translation", "cutout"]).sum().backward()
+    assert images.grad is not None and images.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="'flip'"):
+        diff_augment(images, ["flip"])
+
+
+def test_mode_seeking_loss_is_largest_when_the_noise_is_ignored():
+    from s2i_hf.training.stackgan import mode_seeking_loss
+
+    z_a, z_b = torch.zeros(4, 10), torch.ones(4, 10)
+    same = torch.zeros(4, 3, 8, 8)
+    assert mode_seeking_loss(same, same, z_a, z_b) == pytest.approx(1e5)
+    assert mode_seeking_loss(same, same + 0.5, z_a, z_b) == pytest.approx(2.0, rel=1e-3)
+
+
+def test_a_training_step_with_realism_options_logs_their_terms_and_keeps_the_reference_without_them():
+    batch = _tiny_batch()
+    plain = _tiny_step_logs(batch)
+    assert plain == _tiny_step_logs(batch, mode_seeking_weight=0.0, feature_matching_weight=0.0, augment=())
+    logs = _tiny_step_logs(batch, mode_seeking_weight=1.0, feature_matching_weight=1.0,
+                           augment=("translation", "cutout"))
+    assert logs["g_mode_seeking"] > 0 and logs["g_feature_matching"] > 0
+    assert logs["d_loss"] != plain["d_loss"]  # D saw augmented images

@@ -183,6 +183,55 @@ def draft_consistency_loss(images: torch.Tensor, drafts: torch.Tensor) -> torch.
     return F.l1_loss(F.avg_pool2d(images.float(), factor), drafts.float())
 
 
+AUGMENTATIONS = ("translation", "cutout")
+
+
+def diff_augment(images: torch.Tensor, policies: list[str], rng: torch.Generator | None = None) -> torch.Tensor:
+    """DiffAugment (Zhao et al. 2020): differentiable augmentations applied to every image the discriminator sees,
+    real and generated alike, so that on a few thousand images it cannot memorise the real ones and keeps teaching
+    the generator. "translation": shift by up to 1/8 of the size (edges padded by replication); "cutout": a square
+    of a quarter of the size set to grey (0). No colour augmentation: colour is what the caption asks for.
+    Per-image draws come from `rng`, so a resumed run repeats them."""
+    n, _, h, w = images.shape
+    device = images.device
+    for policy in policies:
+        if policy == "translation":
+            shift = max(1, h // 8)
+            dx, dy = (torch.randint(-shift, shift + 1, (2, n), generator=rng, device=device)
+                      .to(images.dtype) * 2 / torch.tensor([w, h], device=device, dtype=images.dtype)[:, None])
+            theta = torch.zeros(n, 2, 3, device=device, dtype=images.dtype)
+            theta[:, 0, 0] = theta[:, 1, 1] = 1
+            theta[:, 0, 2], theta[:, 1, 2] = dx, dy
+            grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+            images = F.grid_sample(images, grid, mode="nearest", padding_mode="border", align_corners=False)
+        elif policy == "cutout":
+            size = max(1, h // 4)
+            y0, x0 = (torch.randint(0, h - size + 1, (2, n), generator=rng, device=device))
+            rows = torch.arange(h, device=device)[None, :, None]
+            cols = torch.arange(w, device=device)[None, None, :]
+            inside = ((rows >= y0[:, None, None]) & (rows < y0[:, None, None] + size) &
+                      (cols >= x0[:, None, None]) & (cols < x0[:, None, None] + size))
+            images = images * (~inside)[:, None].to(images.dtype)
+        else:
+            raise ValueError(f"diff_augment policy {policy!r}: must be one of {AUGMENTATIONS}")
+    return images
+
+
+def mode_seeking_loss(images_a: torch.Tensor, images_b: torch.Tensor, noise_a: torch.Tensor,
+                      noise_b: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Mode seeking (Mao et al. 2019, MSGAN): 1 / (mean |I_a - I_b| / mean |z_a - z_b|) for two images of the
+    same captions from different noise. Minimising it makes the image follow the noise: a generator that ignores
+    its noise (one bird per caption) pays most."""
+    ratio = (images_a.float() - images_b.float()).abs().mean() / (noise_a.float() - noise_b.float()).abs().mean()
+    return 1 / (ratio + eps)
+
+
+def feature_matching_loss(fake_features: torch.Tensor, real_features: torch.Tensor) -> torch.Tensor:
+    """Feature matching (Salimans et al. 2016): the squared distance between the discriminator's mean image code
+    on generated and on real images, so the generator matches the statistics the critic looks at."""
+    return (fake_features.float().mean(0) - real_features.float().mean(0)).pow(2).mean()
+
+
 def _bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
     logits = logits.float()
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, 1.0 if real else 0.0))
@@ -198,6 +247,9 @@ class StackGANLoss:
     complementary_interpolation: bool = False
     recolored_weight: float = 0.0
     draft_consistency_weight: float = 0.0
+    mode_seeking_weight: float = 0.0
+    feature_matching_weight: float = 0.0
+    augment: tuple[str, ...] = ()
 
     def discriminator(self, real_out, fake_out, attribute_targets: torch.Tensor | None = None,
                       caption_attribute_targets: torch.Tensor | None = None) -> dict:
@@ -274,6 +326,13 @@ def halving_schedule(steps_per_halving: int):
     return lambda step: 0.5 ** (step // max(1, steps_per_halving))
 
 
+def unwrap(model):
+    """The model inside a DDP or compiled wrapper (its config)."""
+    while hasattr(model, "module") or hasattr(model, "_orig_mod"):
+        model = getattr(model, "module", None) or model._orig_mod
+    return model
+
+
 def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: StackGANLoss, batch: dict,
                   noise_rng: torch.Generator | None = None, backward=torch.Tensor.backward,
                   channels_last: bool = False) -> dict[str, float]:
@@ -283,16 +342,39 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
     if channels_last:
         pixel_values = pixel_values.contiguous(memory_format=torch.channels_last)
     wrong = wrong_pair_index(batch["class_id"])
-    fake = generator(batch["text_embeds"], generator=noise_rng)
+    embeds = batch["text_embeds"]
+    # the noise is drawn here, first from the stream as the generator itself would, so that mode seeking can
+    # compare it with a second draw
+    noise = torch.randn((embeds.shape[0], unwrap(generator).config.noise_dim), generator=noise_rng,
+                        device=embeds.device, dtype=embeds.dtype)
+    fake = generator(embeds, noise=noise, generator=noise_rng)
     mu = fake.mu.detach()  # D is conditioned on the text's mu, without training the conditioning through D
-    d_losses = loss_fn.discriminator(discriminator(pixel_values, mu, wrong_condition=mu[wrong]),
-                                     discriminator(fake.images.detach(), mu), batch.get("attribute_targets"),
+
+    def judge(images, condition, **kwargs):  # D sees every image through the same random augmentations
+        return discriminator(diff_augment(images, loss_fn.augment, noise_rng) if loss_fn.augment else images,
+                             condition, **kwargs)
+
+    real_out = judge(pixel_values, mu, wrong_condition=mu[wrong])
+    d_losses = loss_fn.discriminator(real_out, judge(fake.images.detach(), mu), batch.get("attribute_targets"),
                                      batch.get("caption_attribute_targets"))
     d_optimizer.zero_grad(set_to_none=True)
     backward(d_losses["loss"])
     d_optimizer.step()
-    g_losses = loss_fn.generator(discriminator(fake.images, mu), fake.mu, fake.logvar,
+    fake_out = judge(fake.images, mu)
+    g_losses = loss_fn.generator(fake_out, fake.mu, fake.logvar,
                                  batch.get("caption_attribute_targets"), fake.images, fake.stage1_images)
+    if loss_fn.feature_matching_weight:
+        g_losses["g_feature_matching"] = feature_matching_loss(fake_out.image_features.flatten(1),
+                                                               real_out.image_features.detach().flatten(1))
+        g_losses["loss"] = g_losses["loss"] + loss_fn.feature_matching_weight * g_losses["g_feature_matching"]
+    if loss_fn.mode_seeking_weight:
+        # half the batch twice more, at the conditioning's mean (as the demo draws at inference) and two noises:
+        # the images must differ as the noise z does, not only as the sampled conditioning does
+        half = max(1, embeds.shape[0] // 2)
+        noises = torch.randn((2, half, noise.shape[1]), generator=noise_rng, device=noise.device, dtype=noise.dtype)
+        pair = [generator(embeds[:half], noise=z, condition_noise_scale=0.0).images for z in noises]
+        g_losses["g_mode_seeking"] = mode_seeking_loss(*pair, *noises)
+        g_losses["loss"] = g_losses["loss"] + loss_fn.mode_seeking_weight * g_losses["g_mode_seeking"]
     if loss_fn.interpolation_weight:
         # the partner is of another class (as for the wrong pairs), so the mean asks for something new
         labels = batch.get("caption_attribute_targets")
@@ -302,13 +384,13 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
         mixed = generator((batch["text_embeds"] + batch["text_embeds"][partner]) / 2, generator=noise_rng)
         if labels is not None:
             labels = merge_attribute_targets(labels, labels[partner], loss_fn.attribute_sizes)
-        interpolated = loss_fn.interpolated(discriminator(mixed.images, mixed.mu.detach()), labels)
+        interpolated = loss_fn.interpolated(judge(mixed.images, mixed.mu.detach()), labels)
         g_losses["loss"] = g_losses["loss"] + interpolated.pop("loss")
         g_losses.update(interpolated)
     if loss_fn.recolored_weight and "recolored_embeds" in batch:
         # colours exchanged in training captions: new combinations, in the words and the space of real captions
         recolored = generator(batch["recolored_embeds"], generator=noise_rng)
-        term = loss_fn.recolored(discriminator(recolored.images, recolored.mu.detach()),
+        term = loss_fn.recolored(judge(recolored.images, recolored.mu.detach()),
                                  batch["recolored_attribute_targets"])
         g_losses["loss"] = g_losses["loss"] + term.pop("loss")
         g_losses.update(term)

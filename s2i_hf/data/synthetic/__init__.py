@@ -1,1 +1,1 @@
-"""Offline stand-ins for LJSpeech and CUB, written in the exact real formats (see shared/specs/synthetic-birds.md)."""
+"""Offline stand-ins for LJSpeech and CUB, written in the exact real formats (see docs/synthetic-data.md)."""

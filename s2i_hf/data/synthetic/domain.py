@@ -1,4 +1,4 @@
-"""The synthetic bird domain of `shared/specs/synthetic-birds.md`: attributes, colours, classes, split, captions.
+"""The synthetic bird domain of `docs/synthetic-data.md`: attributes, colours, classes, split, captions.
 
 Everything that images, captions and speech must agree on lives here, so that a caption can always be checked
 against the image it describes. A `Bird` is one draw of the attributes; `caption(bird, rng)` writes one CUB-style

@@ -33,6 +33,9 @@ class StackGANConfig(PreTrainedConfig):
         of the correction has its mean taken out and is scaled to the draft's headroom (so nothing is clipped), so
         Stage II only adds detail: its image averaged back to 64 x 64 is the upsampled draft's, and the colours and
         layout Stage I drew are kept by construction.
+    stage2_detail_lowpass (`str`, defaults to "block"): with `stage2_detail_only`, what the correction loses:
+        "block", its 4 x 4 block means (whose steps leave a faint grid of dots every 4 pixels), or "smooth", its
+        antialiased rendering at 64 px upsampled bilinearly (no grid; `docs/studies/stackgan-realism.md`).
     auxiliary_attributes (`dict[str, list[str]]`, *optional*): not in the reference. CUB attribute group -> its
         values (e.g. {"has_belly_color": [15 colours], ...}); the discriminators then also classify each attribute from the
         image (AC-GAN, Odena et al. 2017), which makes the text conditioning take hold far sooner. None: the
@@ -42,6 +45,16 @@ class StackGANConfig(PreTrainedConfig):
         which samples at test time as in training; 0.0: the mean, the truncation that makes the picture follow the
         text most closely, with the noise z still varying the image (the demo preset; studied in
         docs/studies/stackgan-conditioning.md). The pipelines take it per call too.
+    upsample_mode (`str`, defaults to "nearest"): how the generators' up-blocks double the size before their
+        convolution: "nearest" (the reference) or "bilinear" (resize-convolution without the blocky, checkered
+        texture that nearest upsampling leaves on a short budget; Odena et al. 2016).
+    spectral_norm (`bool`, defaults to False): not in the reference. The discriminators' convolutions are
+        spectrally normalized (Miyato et al. 2018) instead of batch-normalized: a smoother critic, whose gradient
+        tells the generator about shape and texture sooner. The attribute head is left as it is (a classifier).
+    unconditional_logits (`bool`, defaults to False): not in the reference for Stage I. Its discriminator also
+        judges the image alone, as Stage II's does (and StackGAN-v2's joint conditional-unconditional loss): "is
+        this a bird at all", apart from "is it the bird the text asks for", so realism is not left to a logit that
+        the conditioning and the attribute head also pull on. Stage II always has it.
     text_embeddings_from_encoder (`bool`, defaults to False): not in the reference. Trained on the embeddings a
         trained text encoder gives the training captions (`--text_encoder`), not on the dataset's char-CNN-RNN
         rows: the space the speech-to-image pipeline feeds it. A Stage II must then be trained the same way.
@@ -66,6 +79,10 @@ class StackGANConfig(PreTrainedConfig):
     auxiliary_attributes: dict[str, list[str]] | None = None
     text_embeddings_from_encoder: bool = False
     condition_noise_scale: float = 1.0
+    upsample_mode: str = "nearest"
+    unconditional_logits: bool = False
+    stage2_detail_lowpass: str = "block"
+    spectral_norm: bool = False
 
     def validate_architecture(self):
         """Part of `@strict`-powered validation: the widths must survive the halvings of the up-blocks."""
@@ -82,6 +99,10 @@ class StackGANConfig(PreTrainedConfig):
         if not 0.0 <= self.condition_noise_scale <= 1.0:
             raise ValueError(f"condition_noise_scale ({self.condition_noise_scale}) must be between 0 (the mean) and "
                              "1 (sampled as in training)")
+        if self.upsample_mode not in ("nearest", "bilinear"):
+            raise ValueError(f"upsample_mode ({self.upsample_mode!r}) must be 'nearest' or 'bilinear'")
+        if self.stage2_detail_lowpass not in ("block", "smooth"):
+            raise ValueError(f"stage2_detail_lowpass ({self.stage2_detail_lowpass!r}) must be 'block' or 'smooth'")
         if self.stage2_detail_only and not self.stage2_residual:
             raise ValueError("stage2_detail_only (True) refines the upsampled draft: it needs stage2_residual (False)")
         for name, values in (self.auxiliary_attributes or {}).items():

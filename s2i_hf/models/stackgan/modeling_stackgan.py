@@ -25,17 +25,42 @@ def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
     return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=False)
 
 
-def up_block(in_channels: int, out_channels: int) -> nn.Sequential:
-    """Nearest x2, conv3x3, BatchNorm, ReLU."""
-    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv3x3(in_channels, out_channels),
-                         nn.BatchNorm2d(out_channels), nn.ReLU(True))
+def upsample(x: torch.Tensor, mode: str) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2, mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
 
 
-def down_block(in_channels: int, out_channels: int, slope: float, batch_norm: bool = True) -> nn.Sequential:
-    """conv4x4 stride 2 (halves the size), BatchNorm, LeakyReLU."""
-    layers = [nn.Conv2d(in_channels, out_channels, 4, 2, 1, bias=False)]
-    layers += [nn.BatchNorm2d(out_channels)] if batch_norm else []
+class Upsample(nn.Module):
+    def __init__(self, mode: str = "nearest"):
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x):
+        return upsample(x, self.mode)
+
+
+def up_block(in_channels: int, out_channels: int, mode: str = "nearest") -> nn.Sequential:
+    """x2 (nearest, the reference, or bilinear), conv3x3, BatchNorm, ReLU."""
+    return nn.Sequential(Upsample(mode), conv3x3(in_channels, out_channels), nn.BatchNorm2d(out_channels),
+                         nn.ReLU(True))
+
+
+def normalized(layer: nn.Module, spectral: bool) -> nn.Module:
+    return nn.utils.parametrizations.spectral_norm(layer) if spectral else layer
+
+
+def down_block(in_channels: int, out_channels: int, slope: float, batch_norm: bool = True,
+               spectral: bool = False) -> nn.Sequential:
+    """conv4x4 stride 2 (halves the size), BatchNorm (or spectral normalization of the conv), LeakyReLU."""
+    layers = [normalized(nn.Conv2d(in_channels, out_channels, 4, 2, 1, bias=spectral), spectral)]
+    layers += [nn.BatchNorm2d(out_channels)] if batch_norm and not spectral else []
     return nn.Sequential(*layers, nn.LeakyReLU(slope, True))
+
+
+def conv_norm_act(in_channels: int, out_channels: int, slope: float, spectral: bool) -> list[nn.Module]:
+    """conv3x3, BatchNorm (or spectral normalization of the conv), LeakyReLU: the discriminators' 3 x 3 layers."""
+    if spectral:
+        return [normalized(nn.Conv2d(in_channels, out_channels, 3, 1, 1), True), nn.LeakyReLU(slope, True)]
+    return [conv3x3(in_channels, out_channels), nn.BatchNorm2d(out_channels), nn.LeakyReLU(slope, True)]
 
 
 class ConditionalUpBlock(nn.Module):
@@ -43,14 +68,15 @@ class ConditionalUpBlock(nn.Module):
     BatchNorm without its own affine, x * (1 + gamma(c)) + beta(c), ReLU. gamma and beta start near 0 (the
     N(0, 0.02) init), so at first it is the plain up-block."""
 
-    def __init__(self, in_channels: int, out_channels: int, condition_dim: int):
+    def __init__(self, in_channels: int, out_channels: int, condition_dim: int, mode: str = "nearest"):
         super().__init__()
+        self.mode = mode
         self.conv = conv3x3(in_channels, out_channels)
         self.norm = nn.BatchNorm2d(out_channels, affine=False)
         self.affine = nn.Linear(condition_dim, 2 * out_channels)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        h = self.norm(self.conv(F.interpolate(x, scale_factor=2, mode="nearest")))
+        h = self.norm(self.conv(upsample(x, self.mode)))
         gamma, beta = self.affine(condition)[:, :, None, None].chunk(2, dim=1)
         return F.relu(h * (1 + gamma) + beta)
 
@@ -106,10 +132,16 @@ class StackGANPreTrainedModel(PreTrainedModel):
     def _init_weights(self, module):
         # The reference `weights_init`: conv and linear N(0, 0.02), BatchNorm weight N(1, 0.02) and bias 0.
         if isinstance(module, (nn.Conv2d, nn.Linear)):
+            # a spectrally normalized layer computes `weight` from the parameter it wraps
+            weight = (module.parametrizations.weight.original if nn.utils.parametrize.is_parametrized(module, "weight")
+                      else module.weight)
             if getattr(module, "zero_init", False):  # a residual correction that must start at zero
-                init.zeros_(module.weight)
+                init.zeros_(weight)
             else:
-                init.normal_(module.weight, 0.0, 0.02)
+                init.normal_(weight, 0.0, 0.02)
+            if weight is not module.weight:  # the normalization's power iteration must follow the new weight
+                spectral = module.parametrizations.weight[0]
+                spectral._power_method(spectral._reshape_weight_to_matrix(weight), 15)
             if module.bias is not None:
                 init.zeros_(module.bias)
         elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)) and module.affine:
@@ -170,10 +202,10 @@ class StackGANStage1Generator(StackGANPreTrainedModel):
                                 nn.BatchNorm1d(width * 4 * 4), nn.ReLU(True))
         channels = [width, width // 2, width // 4, width // 8, width // 16]
         if config.conditional_batch_norm:
-            self.upsample = nn.ModuleList(ConditionalUpBlock(i, o, config.condition_dim)
+            self.upsample = nn.ModuleList(ConditionalUpBlock(i, o, config.condition_dim, config.upsample_mode)
                                           for i, o in zip(channels, channels[1:]))
         else:
-            self.upsample = nn.Sequential(*(up_block(i, o) for i, o in zip(channels, channels[1:])))
+            self.upsample = nn.Sequential(*(up_block(i, o, config.upsample_mode) for i, o in zip(channels, channels[1:])))
         self.to_image = nn.Sequential(conv3x3(width // 16, 3), nn.Tanh())
         self.post_init()
 
@@ -202,12 +234,12 @@ class ConditionalLogits(nn.Module):
 
     def __init__(self, config: StackGANConfig, conditional: bool):
         super().__init__()
-        width = config.discriminator_width * 8
+        width, spectral = config.discriminator_width * 8, config.spectral_norm
         self.conditional = conditional
         if conditional:
-            self.joint = nn.Sequential(conv3x3(width + config.condition_dim, width), nn.BatchNorm2d(width),
-                                       nn.LeakyReLU(config.leaky_relu_slope, True))
-        self.logit = nn.Conv2d(width, 1, kernel_size=4, stride=4)
+            self.joint = nn.Sequential(*conv_norm_act(width + config.condition_dim, width, config.leaky_relu_slope,
+                                                      spectral))
+        self.logit = normalized(nn.Conv2d(width, 1, kernel_size=4, stride=4), spectral)
         self.projection = (nn.Linear(config.condition_dim, width, bias=False)
                            if conditional and config.projection_discriminator else None)
 
@@ -239,10 +271,14 @@ class StackGANStage1Discriminator(StackGANPreTrainedModel):
 
     def __init__(self, config: StackGANConfig):
         super().__init__(config)
-        w, slope = config.discriminator_width, config.leaky_relu_slope
-        self.encode_image = nn.Sequential(down_block(3, w, slope, batch_norm=False), down_block(w, w * 2, slope),
-                                          down_block(w * 2, w * 4, slope), down_block(w * 4, w * 8, slope))
+        w, slope, sn = config.discriminator_width, config.leaky_relu_slope, config.spectral_norm
+        self.encode_image = nn.Sequential(down_block(3, w, slope, batch_norm=False, spectral=sn),
+                                          down_block(w, w * 2, slope, spectral=sn),
+                                          down_block(w * 2, w * 4, slope, spectral=sn),
+                                          down_block(w * 4, w * 8, slope, spectral=sn))
         self.conditional_logits = ConditionalLogits(config, conditional=True)
+        self.unconditional_logits = (ConditionalLogits(config, conditional=False) if config.unconditional_logits
+                                     else None)
         self.attribute_head = AttributeHead(config) if config.auxiliary_attributes else None
         self.post_init()
 
@@ -255,16 +291,20 @@ class StackGANStage1Discriminator(StackGANPreTrainedModel):
         return StackGANDiscriminatorOutput(
             logits=self.conditional_logits(code, condition),
             wrong_logits=self.conditional_logits(code, wrong_condition) if wrong_condition is not None else None,
+            unconditional_logits=self.unconditional_logits(code) if self.unconditional_logits is not None else None,
             attribute_logits=self.attribute_head(code) if self.attribute_head is not None else None,
             image_features=code,
         )
 
 
-def keep_draft(upsampled: torch.Tensor, correction: torch.Tensor, draft: torch.Tensor, steps: int = 10) -> torch.Tensor:
+def keep_draft(upsampled: torch.Tensor, correction: torch.Tensor, draft: torch.Tensor, steps: int = 10,
+               lowpass: str = "block") -> torch.Tensor:
     """Stage II's correction as detail only: what, added to the upsampled draft, leaves the image's 64 x 64
     rendering (antialiased bilinear, as images are resized to be looked at) equal to the draft.
 
-    The correction (in [-1, 1]) loses its 4 x 4 block means and is scaled to half the draft's headroom,
+    The correction (in [-1, 1]) loses its low frequencies (`lowpass`: "block", its 4 x 4 block means, whose
+    steps at the block edges leave a grid of dots every 4 pixels; "smooth", its antialiased bilinear rendering at
+    the draft's size, upsampled bilinearly, which leaves no grid) and is scaled to half the draft's headroom,
     1 - |draft|, so that little is clipped (clipping would shift the colours of saturated regions); then iterative
     back-projection (Irani and Peleg 1991) moves the sum until its downsampled rendering is the draft, x <- x +
     up(draft - down(x)), each step followed by clipping to [-1, 1] (alternating projections, so that the final
@@ -273,7 +313,13 @@ def keep_draft(upsampled: torch.Tensor, correction: torch.Tensor, draft: torch.T
     dtype = correction.dtype  # in float32: antialiased resizing has no bf16 kernel on the CPU
     upsampled, correction, draft = upsampled.float(), correction.float(), draft.float()
     factor = correction.shape[-1] // draft.shape[-1]
-    detail = correction - F.interpolate(F.avg_pool2d(correction, factor), scale_factor=factor, mode="nearest")
+    if lowpass == "block":
+        low = F.interpolate(F.avg_pool2d(correction, factor), scale_factor=factor, mode="nearest")
+    else:
+        low = F.interpolate(F.interpolate(correction, size=draft.shape[-2:], mode="bilinear", antialias=True,
+                                          align_corners=False), size=correction.shape[-2:], mode="bilinear",
+                            align_corners=False)
+    detail = correction - low
     image = upsampled + 0.5 * detail * (1 - upsampled.abs())
     with torch.no_grad():
         projected = image.detach()
@@ -304,8 +350,9 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
                                           nn.Conv2d(w * 2, w * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 4), nn.ReLU(True))
         self.joint = nn.Sequential(conv3x3(config.condition_dim + w * 4, w * 4), nn.BatchNorm2d(w * 4), nn.ReLU(True))
         self.residual = nn.Sequential(*[ResidualBlock(w * 4) for _ in range(config.num_residual_blocks)])
-        self.upsample = nn.Sequential(up_block(w * 4, w * 2), up_block(w * 2, w), up_block(w, w // 2),
-                                      up_block(w // 2, w // 4))
+        mode = config.upsample_mode
+        self.upsample = nn.Sequential(up_block(w * 4, w * 2, mode), up_block(w * 2, w, mode),
+                                      up_block(w, w // 2, mode), up_block(w // 2, w // 4, mode))
         self.to_image = nn.Sequential(conv3x3(w // 4, 3), nn.Tanh())
         self.to_image[0].zero_init = config.stage2_residual  # then Stage II starts as the upsampled draft
         self.post_init()
@@ -332,7 +379,7 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
         if self.config.stage2_residual:
             upsampled = F.interpolate(draft, size=images.shape[-2:], mode="bilinear", align_corners=False)
             if self.config.stage2_detail_only:
-                images = keep_draft(upsampled, images, draft)
+                images = keep_draft(upsampled, images, draft, lowpass=self.config.stage2_detail_lowpass)
             images = (upsampled + images).clamp(-1, 1)
         return StackGANGeneratorOutput(images=images, mu=cond.mu, logvar=cond.logvar, stage1_images=draft)
 
@@ -344,12 +391,12 @@ class StackGANStage2Discriminator(StackGANPreTrainedModel):
 
     def __init__(self, config: StackGANConfig):
         super().__init__(config)
-        w, slope = config.discriminator_width, config.leaky_relu_slope
+        w, slope, sn = config.discriminator_width, config.leaky_relu_slope, config.spectral_norm
         self.encode_image = nn.Sequential(
-            down_block(3, w, slope, batch_norm=False), down_block(w, w * 2, slope), down_block(w * 2, w * 4, slope),
-            down_block(w * 4, w * 8, slope), down_block(w * 8, w * 16, slope), down_block(w * 16, w * 32, slope),
-            conv3x3(w * 32, w * 16), nn.BatchNorm2d(w * 16), nn.LeakyReLU(slope, True),
-            conv3x3(w * 16, w * 8), nn.BatchNorm2d(w * 8), nn.LeakyReLU(slope, True),
+            down_block(3, w, slope, batch_norm=False, spectral=sn), down_block(w, w * 2, slope, spectral=sn),
+            down_block(w * 2, w * 4, slope, spectral=sn), down_block(w * 4, w * 8, slope, spectral=sn),
+            down_block(w * 8, w * 16, slope, spectral=sn), down_block(w * 16, w * 32, slope, spectral=sn),
+            *conv_norm_act(w * 32, w * 16, slope, sn), *conv_norm_act(w * 16, w * 8, slope, sn),
         )
         self.conditional_logits = ConditionalLogits(config, conditional=True)
         self.unconditional_logits = ConditionalLogits(config, conditional=False)
