@@ -235,10 +235,10 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
     if stage1.config.text_embedding_dim != embedding_dim:
         raise SystemExit(f"{model_args.stage1_model} takes {stage1.config.text_embedding_dim}-d text embeddings but "
                          f"{data_args.dataset_dir} holds {embedding_dim}-d ones")
-    if model_args.generator_width != stage1.config.generator_width:
-        # Stage II rebuilds its Stage I from its own config when loaded, so the two must agree
-        raise SystemExit(f"generator_width {model_args.generator_width} differs from the Stage-I model's "
-                         f"{stage1.config.generator_width} ({model_args.stage1_model}); use the matching preset")
+    # Stage II's own layers take the preset's width; Stage I keeps its own (rebuilt from this config when loaded)
+    sizes["stage2_generator_width"] = (model_args.generator_width
+                                       if model_args.generator_width != stage1.config.generator_width else None)
+    sizes["generator_width"] = stage1.config.generator_width
     # Stage II's own layers take the preset's sizes; what shapes Stage I (rebuilt from this config when Stage II is
     # loaded) must be Stage I's.
     inherited = ("condition_dim", "noise_dim", "normalize_text_embeds", "conditional_batch_norm", "upsample_mode")

@@ -235,3 +235,21 @@ def test_both_detail_lowpasses_keep_the_draft():
         rendered = torch.nn.functional.interpolate(upsampled + detail, size=64, mode="bilinear", antialias=True)
         assert (rendered - draft).abs().mean() < 0.005, lowpass
         assert detail.abs().mean() > 0.05, lowpass  # and detail was added
+
+
+def test_stage2_can_be_narrower_than_its_stage1_and_round_trips(tmp_path):
+    from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator, StackGANStage2Generator
+
+    torch.manual_seed(0)
+    wide = StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=32,
+                          discriminator_width=4, condition_noise_scale=0.0)
+    stage1 = StackGANStage1Generator(wide)
+    stage2 = StackGANStage2Generator(StackGANConfig(**{**wide.to_dict(), "stage2_generator_width": 16}), stage1).eval()
+    assert stage2.joint[0].out_channels == 16 * 4 and stage2.stage1.fc[0].out_features == 32 * 8 * 16
+    stage2.save_pretrained(tmp_path)
+    again = StackGANStage2Generator.from_pretrained(tmp_path).eval()
+    embeds = torch.randn(2, 32)
+    torch.testing.assert_close(again(embeds, generator=torch.Generator().manual_seed(0)).images,
+                               stage2(embeds, generator=torch.Generator().manual_seed(0)).images)
+    with pytest.raises(Exception, match="stage2_generator_width"):
+        StackGANConfig(stage2_generator_width=18)

@@ -11,6 +11,8 @@ class StackGANConfig(PreTrainedConfig):
     condition_dim (`int`, defaults to 128): size of the conditioning-augmentation code c.
     noise_dim (`int`, defaults to 100): size of the noise z of Stage I.
     generator_width (`int`, defaults to 128): the reference `GF_DIM`; Stage I starts at 8x this at 4 x 4.
+    stage2_generator_width (`int`, *optional*): Stage II's own `GF_DIM` where it differs from its Stage I's (the
+        reference uses one width for both); None: `generator_width`.
     discriminator_width (`int`, defaults to 64): the reference `DF_DIM`.
     num_residual_blocks (`int`, defaults to 4): residual blocks of the Stage-II generator.
     stage1_image_size (`int`, defaults to 64) and stage2_image_size (`int`, defaults to 256): fixed by the
@@ -80,12 +82,16 @@ class StackGANConfig(PreTrainedConfig):
     text_embeddings_from_encoder: bool = False
     condition_noise_scale: float = 1.0
     upsample_mode: str = "nearest"
+    stage2_generator_width: int | None = None
     unconditional_logits: bool = False
     stage2_detail_lowpass: str = "block"
     spectral_norm: bool = False
 
     def validate_architecture(self):
         """Part of `@strict`-powered validation: the widths must survive the halvings of the up-blocks."""
+        if self.stage2_generator_width is not None and self.stage2_generator_width % 4:
+            raise ValueError(f"stage2_generator_width ({self.stage2_generator_width}) must be divisible by 4: Stage "
+                             "II halves it twice")
         if self.generator_width % 4:
             raise ValueError(
                 f"generator_width ({self.generator_width}) must be divisible by 4: Stage II halves it twice "

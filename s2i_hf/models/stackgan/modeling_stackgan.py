@@ -341,7 +341,7 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
 
     def __init__(self, config: StackGANConfig, stage1: StackGANStage1Generator | None = None):
         super().__init__(config)
-        w = config.generator_width
+        w = config.stage2_generator_width or config.generator_width
         self.stage1 = stage1 if stage1 is not None else StackGANStage1Generator(config)
         self.stage1.requires_grad_(False)
         self.conditioning = ConditioningAugmentation(config)
