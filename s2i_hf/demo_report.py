@@ -253,8 +253,8 @@ def write_html(out: Path, drawn: Drawn, figures: dict) -> None:
     real = figures["realism"]
     realism_rows = "".join(
         f"<tr><td>{label}</td><td>{r['frechet']['generated']}</td><td>{r['frechet']['real_vs_real_floor']}</td>"
-        f"<td>{r['frechet'].get('baseline', '')}</td><td>{r['two_sample']['accuracy']} "
-        f"{r['two_sample']['interval_95']}</td><td>{r['periodic_artefact_db']['generated']} "
+        f"<td>{r['frechet'].get('baseline', '')}</td><td>{r['two_sample'].get('accuracy', r['two_sample'].get('note'))} "
+        f"{r['two_sample'].get('interval_95', '')}</td><td>{r['periodic_artefact_db']['generated']} "
         f"(real {r['periodic_artefact_db']['real']})</td></tr>"
         for label, r in (("256 px", real["256px"]), ("64 px drafts", real["64px_drafts"])))
     diversity = real["diversity_256px"]

@@ -346,7 +346,8 @@ def realism_report(net: BirdFeatureNet, generated: torch.Tensor, real: torch.Ten
         else None
     report = {"size_px": size,
               "frechet": frechet_report(net, generated, real, baseline=baseline, seed=seed),
-              "two_sample": two_sample_test(real, generated, seed=seed),
+              "two_sample": (two_sample_test(real, generated, seed=seed) if min(len(real), len(generated)) >= 4
+                             else {"note": f"not computed: {len(generated)} generated images, at least 4 needed"}),
               "periodic_artefact_db": {"generated": periodic_artefact_db(generated)["peak_db"],
                                        "real": periodic_artefact_db(real[: len(generated)])["peak_db"]}}
     if baseline is not None:
