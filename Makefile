@@ -6,15 +6,29 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= outputs/demo
 
-.PHONY: install demo app test test-guide test-browser test-all
+.PHONY: install engines demo app test test-guide test-browser test-all
 
-$(STAMP): pyproject.toml constraints.txt
+# The speech engines beside eSpeak NG (a wheel): Debian's flite and festival with its English voices. Installed with
+# apt-get when run as root; otherwise the command to run is printed and the install stops.
+ENGINE_PACKAGES := flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+
+engines:
+	@if command -v flite >/dev/null && command -v festival >/dev/null \
+	    && ls -d /usr/share/festival/voices/*/kal_diphone /usr/share/festival/voices/*/ked_diphone \
+	       /usr/share/festival/voices/*/cmu_us_slt_arctic_hts >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(ENGINE_PACKAGES) >/dev/null; \
+	else \
+	    echo "s2i_hf needs Debian's speech engines: sudo apt-get install $(ENGINE_PACKAGES)"; exit 1; \
+	fi
+
+$(STAMP): pyproject.toml constraints.txt | engines
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,bench,app]"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: engines $(STAMP)
 
 # The main job: synthesize both corpora, train the four parts, build the bundle, write $(OUT)/report.html.
 # Interrupted, it resumes where it stopped when run again.

@@ -20,6 +20,7 @@ from transformers import Seq2SeqTrainingArguments, Speech2TextForConditionalGene
 from transformers.trainer_utils import get_last_checkpoint
 
 import s2i_hf  # noqa: F401  (registers the character tokenizer with the Auto classes)
+from s2i_hf.data.augment import RecordingAugment
 from s2i_hf.data.ljspeech import load_ljspeech
 from s2i_hf.models.asr import build_model, build_processor, load_ctc_head, save_ctc_head
 from s2i_hf.training.arguments import parse_args
@@ -74,6 +75,18 @@ class DataArguments:
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
     preprocessing_num_workers: int | None = None
+    features_cache_dir: str | None = field(default=None, metadata={
+        "help": "where the log-mel features are cached (default: OUTPUT_DIR/features_cache, removed with the run)"})
+    # What real recordings have (s2i_hf/data/augment.py): each training clip gets each effect with its probability,
+    # the same way in every run
+    augment_reverb: float = field(default=0.0, metadata={"help": "share of training clips in a synthesized room"})
+    augment_noise: float = field(default=0.0, metadata={"help": "share with white, pink, brown noise or hum added"})
+    augment_snr_db: list[float] = field(default_factory=lambda: [5.0, 30.0], metadata={
+        "help": "LOW HIGH signal-to-noise ratio of the added noise, dB"})
+    augment_band_limit: float = field(default=0.0, metadata={"help": "share through a microphone's pass band"})
+    augment_gain: float = field(default=0.0, metadata={"help": "share at another level (-18 to +12 dB, clipped)"})
+    augment_speed: float = field(default=0.0, metadata={"help": "share played 0.9-1.1x as fast (tempo and pitch)"})
+    augment_pitch: float = field(default=0.0, metadata={"help": "share with the pitch moved by up to 3 semitones"})
 
 
 def main(argv=None):
@@ -110,9 +123,20 @@ def main(argv=None):
         processor = Speech2TextProcessor.from_pretrained(model_args.model_name_or_path)
     else:
         processor = build_processor(num_mel_bins=model_args.num_mel_bins)
+    if len(data_args.augment_snr_db) != 2:
+        raise SystemExit(f"--augment_snr_db takes two values LOW HIGH, got {data_args.augment_snr_db}")
+    try:
+        augment = RecordingAugment(
+            reverb=data_args.augment_reverb, noise=data_args.augment_noise, band_limit=data_args.augment_band_limit,
+            gain=data_args.augment_gain, speed=data_args.augment_speed, pitch=data_args.augment_pitch,
+            snr_db=tuple(data_args.augment_snr_db), seed=training_args.seed)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     with training_args.main_process_first(desc="features"):
         splits = prepare_asr_splits(splits, processor, data_args.min_duration, data_args.max_duration,
-                                    num_proc=data_args.preprocessing_num_workers)
+                                    num_proc=data_args.preprocessing_num_workers, augment=augment,
+                                    cache_dir=data_args.features_cache_dir
+                                    or os.path.join(training_args.output_dir, "features_cache"))
 
     # 3. Model: a new Speech2Text of the preset's shape, or a saved one
     if model_args.model_name_or_path:

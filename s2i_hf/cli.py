@@ -1,6 +1,6 @@
 """The `s2i` command (also `python -m s2i_hf`).
 
-    s2i synth speech OUT --n N --seed S     spoken bird captions as an LJSpeech-1.1 folder (eSpeak NG)
+    s2i synth speech OUT --n N --seed S     spoken bird captions as an LJSpeech-1.1 folder (eSpeak NG, flite, festival)
     s2i synth birds OUT --n N --seed S      synthetic birds as CUB_200_2011 + StackGAN birds metadata
     s2i generate --model BUNDLE --audio a.wav [--out img.png]   speech to image; prints the transcript
     s2i generate --model BUNDLE --text "a red bird..." [--out img.png]
@@ -25,7 +25,8 @@ def _synth(args) -> int:
         out = synthesize_speech_corpus(args.out, args.n, seed=args.seed, num_workers=args.num_workers,
                                        voices=args.voices, phrasing=args.phrasing,
                                        sentences_per_clip=args.sentences_per_clip, english_share=args.english_share,
-                                       random_words_share=args.random_words_share, overwrite=args.overwrite)
+                                       random_words_share=args.random_words_share, engines_spec=args.engines,
+                                       overwrite=args.overwrite)
     else:
         from .data.synthetic.birds import synthesize_bird_corpus
 
@@ -103,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--voices", choices=["train", "unseen"], default="train",
                        help="speech only: the training voices (plus the held-out voice in every ninth clip), or "
                             "voices no training corpus has")
+    synth.add_argument("--engines", default=None,
+                       help="speech only: engines and their shares, e.g. espeak=0.5,flite=0.3,festival=0.2 (the "
+                            "default with --voices train) or flite,festival,festival-hts (equal shares); with "
+                            "--voices unseen the default is espeak. festival-hts only speaks unseen voices")
     synth.add_argument("--phrasing", choices=["captions", "mixed", "unseen"], default="mixed",
                        help="speech only: CUB-style captions, half captions and half free requests, or requests "
                             "in sentence shapes no training corpus has")
@@ -148,9 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .data.synthetic.engines import EngineMissingError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileExistsError, FileNotFoundError, TypeError, ValueError) as e:  # bad input: one clear line
+    except (FileExistsError, FileNotFoundError, TypeError, ValueError, EngineMissingError) as e:  # one clear line
         print(f"s2i: error: {e}", file=sys.stderr)
         return 2

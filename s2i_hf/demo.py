@@ -4,12 +4,13 @@
 
 Steps (each a recipe run as users run it, each skipped when its output is complete, each training resumable, so
 an interrupted demo continues where it stopped when rerun), stated as a schedule of lanes in `run_demo`:
- 1. spoken captions and requests (LJSpeech format), synthetic birds (CUB format);
+ 1. spoken captions and requests (LJSpeech format; eSpeak NG, flite and festival voices), synthetic birds (CUB
+    format);
  2. the text encoder (text_encoder_demo.yaml); then, side by side on a core each of two cores, the ASR
     (asr_demo.yaml) and the report's judges (recipes/train_judges.py: they learn from the real renders only) in one
     lane, and StackGAN Stage I then Stage II (demo presets, trained on the text encoder's embeddings of the
-    captions) and two speech test sets of what training never hears (other voices; other sentence shapes) in the
-    other;
+    captions) and three speech test sets of what training never hears (other eSpeak voices; other sentence shapes;
+    other engines' voices) in the other;
  3. the bundle (recipes/build_pipeline.py);
  4. the report (s2i_hf/demo_report.py): the speech-to-image pipeline on speech about unseen bird classes by the
     held-out voice, the same sentences and the unseen classes' captions as text, and the two test sets: transcript
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "recipes" / "configs"
+UNSEEN_ENGINES = "flite,festival,festival-hts"  # their unseen voices; eSpeak's have a test set of their own
 
 
 def _run(step: str, cmd: list, log_dir: Path, say=print, threads: int | None = None):
@@ -41,7 +43,11 @@ def _run(step: str, cmd: list, log_dir: Path, say=print, threads: int | None = N
     `threads`: torch's intra-op threads for it (OMP_NUM_THREADS), when it shares the CPU with another step."""
     log = log_dir / f"{step}.log"
     say(f"[s2i demo] {step}: {' '.join(str(c) for c in cmd[1:4])} ... (log: {log})")
-    env = None if threads is None else {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    # datasets' cache of every step (features, embeddings) inside the demo's folder: it goes when the folder goes,
+    # where many demos would otherwise fill the global cache without bound
+    env = {**os.environ, "HF_DATASETS_CACHE": str(log_dir.parent / "datasets_cache")}
+    if threads is not None:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     with open(log, "a") as f:
         done = subprocess.run([str(c) for c in cmd], cwd=REPO, stdout=f, stderr=subprocess.STDOUT, env=env)
     if done.returncode:
@@ -100,7 +106,7 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
 
     from tqdm.auto import tqdm
 
-    progress = tqdm(total=11, desc="s2i demo", unit="step")
+    progress = tqdm(total=12, desc="s2i demo", unit="step")
 
     say = progress.write  # above the bar, on stdout
 
@@ -168,6 +174,11 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
         "speech_unseen_phrasing": [*synth, "speech", out / "speech_unseen_phrasing", "--n", report_clips, "--seed",
                                    seed + 2, "--voices", "unseen", "--phrasing", "unseen", "--num_workers", 1,
                                    "--overwrite"],
+        # and the other engines' unseen voices, festival's HTS voice (an engine configuration training never hears)
+        # among them: the report scores each engine
+        "speech_unseen_engines": [*synth, "speech", out / "speech_unseen_engines", "--n", 2 * report_clips, "--seed",
+                                  seed + 3, "--voices", "unseen", "--engines", UNSEEN_ENGINES, "--phrasing",
+                                  "captions", "--num_workers", 1, "--overwrite"],
         "text_encoder": [*launch, REPO / "recipes/train_text_encoder.py", "--config",
                          CONFIGS / f"text_encoder_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
                          out / "text_encoder", *resume, *trainer_bf16],
@@ -192,7 +203,8 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
     # Stage II train in the other, which then speaks the two test sets (only the report reads them).
     schedule = [
         [["speech"]], [["birds"]], [["text_encoder"]],
-        [["asr", "judges"], ["stage1", "stage2", "speech_unseen_voices", "speech_unseen_phrasing"]],
+        [["asr", "judges"], ["stage1", "stage2", "speech_unseen_voices", "speech_unseen_phrasing",
+                             "speech_unseen_engines"]],
         [["bundle"]],
     ]
     for phase in schedule:

@@ -6,7 +6,7 @@ report.png.
   and 256 px, from speech and from text;
 - `realism`: Fréchet distance with its floor, the two-sample test and periodic artefacts, at 64 px and 256 px, and
   the diversity of four seeds per caption (s2i_hf.metrics.realism);
-- `unseen_sets`: the speech test sets of voices and sentence shapes that training never heard.
+- `unseen_sets`: the speech test sets of voices, engines and sentence shapes that training never heard.
 Every figure is named by the set it is measured on.
 """
 
@@ -176,27 +176,39 @@ def realism(net, drawn: Drawn, test, text_pipe, seed: int, diversity_captions: i
 
 
 def unseen_sets(out: Path, speech_pipe, judge, report_clips: int, seed: int) -> dict:
-    """Captions read by voices, and requests phrased in sentence shapes, that training never heard (birds of every
-    class: these sets measure the ASR, and the picture from what it heard)."""
-    from .data.ljspeech import load_ljspeech
+    """Captions read by eSpeak voices and by other engines' voices (each engine on its own), and requests phrased in
+    sentence shapes, that training never heard (birds of every class: these sets measure the ASR, and the picture
+    from what it heard)."""
+    from .data.ljspeech import load_ljspeech, read_synthesis
     from .metrics import load_metric
 
     cer, wer = load_metric("cer"), load_metric("wer")
+
+    def scored(refs, hyps, images):
+        return {"clips": len(refs), "cer": round(cer.compute(predictions=hyps, references=refs), 4),
+                "wer": round(wer.compute(predictions=hyps, references=refs), 4),
+                "attribute_accuracy_256px": colour_accuracy(judge, images, refs)}
+
     figures = {}
-    for name in ("unseen_voices", "unseen_phrasing"):
+    for name, clips in (("unseen_voices", report_clips), ("unseen_phrasing", report_clips),
+                        ("unseen_engines", 2 * report_clips)):
         folder = out / f"speech_{name}"
         if not (folder / "metadata.csv").is_file():
             continue
         data = load_ljspeech(folder, validation_fraction=0.0, test_fraction=1.0)["test"]
-        data = data.select(range(min(report_clips, len(data))))
+        data = data.select(range(min(clips, len(data))))
         heard = [speech_pipe(row["audio"]["path"], seed=seed + i) for i, row in enumerate(data)]
         refs, hyps = data["normalized_text"], [h["text"] for h in heard]
         images = [h["images"][0] if h["images"] else Image.new("RGB", (256, 256)) for h in heard]
         figures[f"speech_{name}"] = {
-            "clips": len(data), "cer": round(cer.compute(predictions=hyps, references=refs), 4),
-            "wer": round(wer.compute(predictions=hyps, references=refs), 4),
-            "attribute_accuracy_256px": colour_accuracy(judge, images, refs),
+            **scored(refs, hyps, images),
             "examples": [{"reference": r, "transcript": h} for r, h in list(zip(refs, hyps))[:3]]}
+        if name == "unseen_engines":  # each engine's unseen voices on their own
+            engine = {clip: row.get("engine", "espeak") for clip, row in read_synthesis(folder).items()}
+            of = [engine[Path(row["audio"]["path"]).stem] for row in data]
+            figures[f"speech_{name}"]["by_engine"] = {
+                each: scored(*(list(v for v, e in zip(values, of) if e == each) for values in (refs, hyps, images)))
+                for each in sorted(set(of))}
     return figures
 
 

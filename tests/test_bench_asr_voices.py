@@ -14,7 +14,12 @@ def test_per_voice_benchmark_scores_every_clip_once_per_accent_and_names_a_folde
     assert scored["all"]["n"] == 27 and scored["all"]["cer"] > 0  # an untrained model: never right
     accents = {k: v for k, v in scored.items() if k.startswith("accent ")}
     variants = {k: v for k, v in scored.items() if k.startswith("variant ")}
-    assert sum(v["n"] for v in accents.values()) == sum(v["n"] for v in variants.values()) == 27
+    others = {k: v for k, v in scored.items() if k.startswith("voice ")}  # flite's and festival's voices
+    engines = {k: v for k, v in scored.items() if k.startswith("engine ")}
+    assert set(engines) == {"engine espeak", "engine flite", "engine festival"}
+    assert sum(v["n"] for v in engines.values()) == 27 == sum(v["n"] for v in accents.values()) + sum(
+        v["n"] for v in others.values())
+    assert sum(v["n"] for v in accents.values()) == sum(v["n"] for v in variants.values()) == scored["engine espeak"]["n"]
     assert scored["accent en-us"]["n"] >= 3 and scored["variant f4"]["n"] >= 3  # the held-out voice en-us+f4
     bare = tmp_path / "bare"
     shutil.copytree(speech_corpus, bare, ignore=shutil.ignore_patterns("synthesis.csv"))

@@ -20,7 +20,10 @@ def test_accelerate_launch_trains_saves_resumes_and_reloads(speech_corpus, tmp_p
     launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", "accelerate_configs/cpu.yaml",
               "recipes/train_asr.py", *TINY, "--dataset_dir", str(speech_corpus), "--output_dir", str(out)]
     hub = tmp_path / "hub" / "s2i-asr-tiny"
-    first = _run(launch + ["--push_to_hub", "true", "--hub_model_id", f"file://{hub}"])
+    # with rooms, noise and microphones added to the training clips (their features cached in the run's folder)
+    first = _run(launch + ["--push_to_hub", "true", "--hub_model_id", f"file://{hub}", "--augment_reverb", "0.5",
+                           "--augment_noise", "0.5", "--augment_band_limit", "0.5"])
+    assert len(list((out / "features_cache").glob("train-*.arrow"))) == 1 and not (hub / "features_cache").exists()
     metrics = json.loads(first.stdout.strip().splitlines()[-1])
     assert 0.0 <= metrics["test_cer"] <= 1.5 and metrics["test_rtf"] > 0
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
@@ -75,6 +78,13 @@ def test_two_data_parallel_processes_on_one_cpu(speech_corpus, tmp_path):
     # 2 processes x batch 4 = 8 clips a step: the epoch counter moves twice as fast as with one process
     assert state["epoch"] == pytest.approx(2 * 8 / 12, abs=0.01) or state["epoch"] == pytest.approx(1.0)
     assert "world_size" not in done.stdout
+
+
+def test_a_bad_augmentation_option_is_named(speech_corpus, tmp_path):
+    done = _run([sys.executable, "recipes/train_asr.py", *TINY, "--dataset_dir", str(speech_corpus), "--output_dir",
+                 str(tmp_path / "x"), "--augment_noise", "1.5"], expect_failure=True)
+    assert done.returncode != 0 and "augment_noise: a probability between 0 and 1, got 1.5" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.guide  # the full-size preset, as the real-data guide runs it: CI runs the group (make test-guide)

@@ -3,7 +3,9 @@ kind of audio input, and the bad ones."""
 
 import io
 import json
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,12 +158,15 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     out = tmp_path / "demo"
     cmd = [sys.executable, "-m", "s2i_hf", "demo", "--output_dir", out, "--scale", "tiny", "--speech_clips", 27,
            "--birds", 40, "--report_clips", 3]
+    global_cache = Path(os.environ["HF_DATASETS_CACHE"])
+    before = sorted(global_cache.rglob("*"))
     done = run_recipe(cmd)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted(global_cache.rglob("*")) == before and (out / "datasets_cache").is_dir()  # caches in the folder
     held_out = figures["held_out_voice"]
     assert held_out["clips"] >= 1 and 0.0 <= held_out["all_sentences"]["cer"] and set(figures["minutes"]) == {
-        "speech", "birds", "speech_unseen_voices", "speech_unseen_phrasing", "asr", "judges", "text_encoder",
-        "stage1", "stage2", "bundle", "report"}
+        "speech", "birds", "speech_unseen_voices", "speech_unseen_phrasing", "speech_unseen_engines", "asr", "judges",
+        "text_encoder", "stage1", "stage2", "bundle", "report"}
     assert "cer" not in figures and "wer" not in figures  # every figure is named by the set it is measured on
     for path in ("report.html", "report.png", "realism.png", "bundle/config.json",
                  "bundle/generator/model.safetensors", "bundle/samples.png", "report.json",
@@ -183,18 +188,23 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     if figures["cpu"]["cores"] >= 2:  # the ASR and judges beside Stage I, Stage II and the test sets, half the cores
         half = figures["cpu"]["cores"] // 2
         assert figures["threads"] == {"asr": half, "judges": half, "stage1": half, "stage2": half,
-                                      "speech_unseen_voices": half, "speech_unseen_phrasing": half}
+                                      "speech_unseen_voices": half, "speech_unseen_phrasing": half,
+                                      "speech_unseen_engines": half}
         assert figures["total_minutes"] < sum(figures["minutes"].values())
     for name in ("speech_unseen_voices", "speech_unseen_phrasing"):  # what training never heard, scored
         assert figures[name]["clips"] == 3 and 0.0 <= figures[name]["cer"], name
         assert "both" in figures[name]["attribute_accuracy_256px"]
+    engines = figures["speech_unseen_engines"]  # other engines' unseen voices, each engine scored on its own
+    assert engines["clips"] == 6 and set(engines["by_engine"]) <= {"flite", "festival", "festival-hts"}
+    assert sum(e["clips"] for e in engines["by_engine"].values()) == 6
+    assert all(0.0 <= e["cer"] and "both" in e["attribute_accuracy_256px"] for e in engines["by_engine"].values())
     kinds = [held_out.get(k, {}).get("clips", 0) for k in ("captions", "requests")]
     assert sum(kinds) == held_out["clips"] == held_out["all_sentences"]["clips"]
     assert len(list((out / "bundle" / "examples").glob("*.wav"))) == min(4, held_out["clips"])  # for the web app
     card = (out / "bundle" / "README.md").read_text()
     assert "samples.png" in card and "| held_out_voice |" in card and "| realism |" in card
     again = run_recipe(cmd)  # rerun: every step is found complete, only the report is redone
-    assert again.stdout.count("done already") == 10
+    assert again.stdout.count("done already") == 11
 
 
 def test_a_missing_bundle_is_named_in_the_error(tmp_path):

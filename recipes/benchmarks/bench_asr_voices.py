@@ -1,8 +1,9 @@
-"""Which voices an ASR hears: CER and WER of several ASR models side by side on the same test corpora, overall and
-per accent and per voice variant (read from the corpus's synthesis.csv, which `s2i synth speech` writes).
+"""Which voices an ASR hears: CER and WER of several ASR models side by side on the same test corpora, overall, per
+engine, per eSpeak accent and variant and per voice of the other engines (read from the corpus's synthesis.csv,
+which `s2i synth speech` writes).
 
     python recipes/benchmarks/bench_asr_voices.py --models outputs/demo/asr outputs/exp/asr_vtlp \
-        --sets outputs/demo/speech_unseen_voices outputs/demo/speech_unseen_phrasing
+        --sets outputs/demo/speech_unseen_voices outputs/demo/speech_unseen_engines
 
 Every clip of each set is scored (a test corpus), decoded as the bundle decodes (joint CTC/attention, beam 8, CTC
 weight 0.5). Per accent and per variant with at least --min_clips clips. Prints one JSON object, each set under
@@ -24,6 +25,7 @@ from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
 import s2i_hf  # noqa: F401  (registers the character tokenizer)
 from s2i_hf.data.audio import load_audio
 from s2i_hf.data.ljspeech import load_ljspeech
+from s2i_hf.data.synthetic.engines import engine_of
 from s2i_hf.metrics import load_metric
 from s2i_hf.models.asr import transcribe
 from s2i_hf.models.asr.decoding import load_ctc_head
@@ -66,8 +68,13 @@ def main(argv=None) -> dict:
                         for h in transcribe(model, processor, waves[i:i + args.batch_size], ctc_head=ctc_head)]
             groups = defaultdict(lambda: ([], []))
             for ref, hyp, voice in zip(refs, hyps, voices):
-                accent, _, variant = voice.partition("+")
-                for key in (f"accent {accent}", f"variant {variant}"):
+                engine = engine_of(voice)
+                if engine == "espeak":
+                    accent, _, variant = voice.partition("+")
+                    keys = (f"engine {engine}", f"accent {accent}", f"variant {variant}")
+                else:
+                    keys = (f"engine {engine}", f"voice {voice}")
+                for key in keys:
                     groups[key][0].append(ref)
                     groups[key][1].append(hyp)
             per_set[name] = {"all": scores(refs, hyps), **{key: scores(*group) for key, group in sorted(groups.items())

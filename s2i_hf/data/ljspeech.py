@@ -141,7 +141,8 @@ def load_ljspeech(
     """Read an LJSpeech-format folder or parquet export; see the module docstring for columns and split.
 
     on_error: "raise" stops at the first bad row or audio file with an error naming it; "skip" leaves such rows
-    out and logs how many, with the first reasons. verify_audio reads every file's header (a few ms per 1,000
+    out and logs how many, with the first reasons. cache_dir: write the rows as arrow files there (default: kept in
+    memory, nothing written). verify_audio reads every file's header (a few ms per 1,000
     clips) to catch missing, empty and truncated audio before training meets them.
     """
     if on_error not in ("raise", "skip"):
@@ -183,9 +184,14 @@ def load_ljspeech(
     speakers = sorted({r["speaker"] for r in kept})
     if test_speaker is not None and test_speaker not in speakers:
         raise DataFormatError(f"{path}: test_speaker {test_speaker!r} is not among the speakers {speakers}")
-    dataset = datasets.Dataset.from_generator(
-        _generate, gen_kwargs={"rows": kept}, features=_ROW_FEATURES, cache_dir=cache_dir
-    ).cast(FEATURES)
+    if cache_dir is None:
+        # The rows are paths and text (audio stays in its files): in memory they cost little and write nothing,
+        # where each new folder would otherwise leave an arrow copy in datasets' global cache for ever.
+        dataset = datasets.Dataset.from_list(kept, features=_ROW_FEATURES).cast(FEATURES)
+    else:
+        dataset = datasets.Dataset.from_generator(
+            _generate, gen_kwargs={"rows": kept}, features=_ROW_FEATURES, cache_dir=cache_dir
+        ).cast(FEATURES)
     assignment: dict[str, list[int]] = {"train": [], "validation": [], "test": []}
     for index, row in enumerate(kept):
         if test_speaker is not None:

@@ -1,14 +1,17 @@
 """The ASR data pipeline and trainer wiring shared by recipes/train_asr.py and recipes/evaluate_asr.py.
 
-audio -> 16 kHz mono (s2i_hf.data.audio) -> 80-dim log-mel (the processor's feature extractor) -> Speech2Text
+audio -> 16 kHz mono (s2i_hf.data.audio) -> [training clips: reverberation, noise, band limits... (s2i_hf.data.augment)]
+      -> 80-dim log-mel (the processor's feature extractor) -> Speech2Text
 text -> normalized characters -> label ids (the processor's CharTokenizer)
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import datasets
@@ -19,6 +22,7 @@ from transformers import Seq2SeqTrainer
 from transformers.models.speech_to_text.modeling_speech_to_text import shift_tokens_right
 
 from ..data.audio import load_audio
+from ..data.augment import RecordingAugment
 from ..metrics import load_metric
 from ..models.asr import transcribe
 
@@ -31,12 +35,16 @@ def prepare_asr_splits(
     min_duration: float = 0.0,
     max_duration: float = float("inf"),
     num_proc: int | None = None,
+    augment: RecordingAugment | None = None,
+    cache_dir: str | None = None,
 ) -> datasets.DatasetDict:
     """Filter by duration (seconds) and add `input_features` (frames x mels), `input_length` and `labels` (read back
-    as numpy arrays).
+    as numpy arrays). `augment` changes the train split's waveforms (each clip the same way in every run) before
+    their features; validation and test stay as recorded.
 
-    The maps run through datasets, so the features are cached: a second run with the same data and processor
-    reads them back instead of decoding again.
+    The features are cached as arrow files in `cache_dir` (a run's output folder: the cache goes with it) when
+    given, else in datasets' cache beside the loaded corpus: a second run with the same data, processor and
+    augmentation reads them back instead of decoding again.
     """
     fe, tok = processor.feature_extractor, processor.tokenizer
     kept = splits.filter(lambda d: [min_duration <= x <= max_duration for x in d], input_columns="duration",
@@ -47,12 +55,14 @@ def prepare_asr_splits(
             logger.info("%s: %d of %d clips outside [%s, %s] s dropped", name, dropped, len(splits[name]),
                         min_duration, max_duration)
 
-    def featurize(batch):
+    def featurize(batch, augment=None):
         if num_proc and num_proc > 1:
             # one thread per worker process: torch's default (every core in each worker) oversubscribes the CPU
             # (the demo's 2,600 clips, two workers on two cores: 84 s before the first step; 9 s with one each)
             torch.set_num_threads(1)
         arrays = [load_audio(a, fe.sampling_rate) for a in batch["audio"]]
+        if augment is not None:
+            arrays = [augment(a, fe.sampling_rate, key) for a, key in zip(arrays, batch["id"])]
         feats = fe(arrays, sampling_rate=fe.sampling_rate, padding=False).input_features
         return {
             "input_features": [np.asarray(f, np.float32) for f in feats],
@@ -67,8 +77,18 @@ def prepare_asr_splits(
         "input_length": datasets.Value("int32"),
         "labels": datasets.Sequence(datasets.Value("int32")),
     })
-    featurized = kept.map(featurize, batched=True, batch_size=16, num_proc=num_proc, features=features,
-                          desc="log-mel features")
+    featurized = datasets.DatasetDict()
+    for name, split in kept.items():
+        fn_kwargs = {"augment": augment if name == "train" and augment is not None and augment.active else None}
+        cache = None
+        if cache_dir is not None:  # named by what decides the features: a changed option never reads stale ones
+            key = hashlib.blake2b(f"{split._fingerprint}|{fn_kwargs['augment']}|{fe.to_json_string()}|"
+                                  f"{tok.get_vocab()}".encode() + featurize.__code__.co_code,
+                                  digest_size=8).hexdigest()
+            Path(cache_dir).mkdir(parents=True, exist_ok=True)
+            cache = str(Path(cache_dir) / f"{name}-{key}.arrow")
+        featurized[name] = split.map(featurize, batched=True, batch_size=16, num_proc=num_proc, features=features,
+                                     fn_kwargs=fn_kwargs, cache_file_name=cache, desc=f"log-mel features ({name})")
     # read back as arrays: the default Python-list rows cost a sixth of a CPU training step to build (an empty
     # split comes back from map without the new columns, and stays as it is)
     columns = ["input_features", "input_length", "labels"]

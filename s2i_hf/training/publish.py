@@ -12,7 +12,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-IGNORE = ["checkpoint-*", "checkpoint-*/**", "runs/**", "*.bin", "optimizer*", "scheduler*", "rng_state*", "*.staging"]
+IGNORE = ["checkpoint-*", "checkpoint-*/**", "runs/**", "*.bin", "optimizer*", "scheduler*", "rng_state*", "*.staging",
+          "features_cache", "features_cache/**"]
 
 
 def publish(folder: str, target: str, commit_message: str = "Upload from s2i_hf") -> str:
