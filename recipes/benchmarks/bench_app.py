@@ -12,8 +12,6 @@ images each. The run stops by itself after --seconds; requests still queued then
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import socket
 import statistics
@@ -22,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+from s2i_hf import benchmarking
 from s2i_hf.app import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +47,7 @@ def _children(pid: int) -> list[int]:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmarking.parser(__doc__)
     parser.add_argument("--model", required=True, help="a speech-to-image bundle")
     parser.add_argument("--audio", required=True, help="a spoken caption (WAV) the speech requests send")
     parser.add_argument("--text", default="a small bird with a red belly and blue wings.")
@@ -109,11 +108,11 @@ def main():
         return {"p50_s": round(statistics.median(values), 3), "p95_s": round(q[18], 3), "n": len(values)}
 
     answered = sum(len(v) for v in latencies.values())
-    print(json.dumps({"clients": args.clients, "seconds": round(elapsed, 1), "server_concurrency": args.concurrency,
+    benchmarking.emit({"clients": args.clients, "seconds": round(elapsed, 1), "server_concurrency": args.concurrency,
                       "answered": answered, "failed": len(failures), "failures": failures[:5],
                       "requests_per_s": round(answered / elapsed, 3),
                       "latency": {k: quantiles(v) for k, v in latencies.items()},
-                      "server_rss_mb": {"before": rss_before, "after": rss_after}}))
+                      "server_rss_mb": {"before": rss_before, "after": rss_after}})
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ voices, other sentence shapes), both systems on each. Prints one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -31,6 +30,7 @@ sys.path.insert(0, str(ROOT / "recipes"))
 
 from evaluate_asr import evaluate_asr  # noqa: E402
 
+from s2i_hf import benchmarking
 from s2i_hf.data.audio import load_audio  # noqa: E402
 from s2i_hf.data.ljspeech import load_ljspeech  # noqa: E402
 from s2i_hf.metrics import load_metric  # noqa: E402
@@ -71,7 +71,7 @@ def training_throughput(config, dataset_dir, steps, extra):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmarking.parser(__doc__)
     parser.add_argument("--model", required=True)
     parser.add_argument("--dataset_dir", required=True)
     parser.add_argument("--test_speaker", default="en-us+f4")
@@ -117,14 +117,14 @@ def main():
             "steps": args.train_steps,
             "peak_rss_mb_so_far": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         }
-    print(json.dumps({
+    benchmarking.emit({
         "test_clips": b1["n"], "held_out_voice": args.test_speaker,
         "ours": ours,
         "pocketsphinx": sphinx,
         "unseen_sets": unseen,
         "speedup_vs_pocketsphinx_batch1": round(sphinx["rtf"] / ours["joint"]["rtf_batch1"], 1),
         "training": throughput, "train_clip_mean_seconds": round(mean_seconds, 2),
-    }, indent=2))
+    }, indent=2)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,7 @@ its path as given.
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
 
+from s2i_hf import benchmarking
 import s2i_hf  # noqa: F401  (registers the character tokenizer)
 from s2i_hf.data.audio import load_audio
 from s2i_hf.data.ljspeech import load_ljspeech
@@ -45,7 +44,7 @@ def scores(refs: list[str], hyps: list[str]) -> dict:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmarking.parser(__doc__)
     parser.add_argument("--models", nargs="+", required=True, help="ASR folders (recipes/train_asr.py outputs)")
     parser.add_argument("--sets", nargs="+", required=True, help="test corpora in LJSpeech format, scored whole")
     parser.add_argument("--batch_size", type=int, default=16)
@@ -80,7 +79,7 @@ def main(argv=None) -> dict:
             per_set[name] = {"all": scores(refs, hyps), **{key: scores(*group) for key, group in sorted(groups.items())
                                                             if len(group[0]) >= args.min_clips}}
         result["models"][model_dir] = per_set
-    print(json.dumps(result))
+    benchmarking.emit(result)
     return result
 
 

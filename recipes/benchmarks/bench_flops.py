@@ -16,17 +16,14 @@ the real data sets' sizes: LJSpeech 13,100 clips of 6.6 s mean less 10 % held ou
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
-import statistics
-import time
 from pathlib import Path
 
 import torch
 import yaml
 from torch.utils.flop_counter import FlopCounterMode
 
+from s2i_hf import benchmarking
 from s2i_hf.demo import cpu_has_fast_bf16
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -134,29 +131,13 @@ def count_flops(step) -> float:
     return float(counter.get_total_flops())
 
 
-def median_seconds(step, steps: int) -> float:
-    step()  # warm-up: oneDNN picks its kernels
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def matmul_peak_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 10) -> float:
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    torch.mm(a, b)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        times.append(time.perf_counter() - start)
-    return 2 * n**3 / statistics.median(times) / 1e9
+    return 2 * n**3 / benchmarking.median_seconds(lambda: torch.mm(a, b), repeats) / 1e9
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmarking.parser(__doc__)
     parser.add_argument("--scale", choices=["full", "demo"], default="full")
     parser.add_argument("--time", action="store_true", help="also time steps at the preset's batch (share of peak)")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per part (median)")
@@ -199,12 +180,12 @@ def main():
                         else contextlib.nullcontext())
             with autocast:
                 flops = count_flops(step)
-                seconds = median_seconds(step, args.steps)
+                seconds = benchmarking.median_seconds(step, args.steps)
             result["steps"][part] = {"batch": batch, "precision": precision, "step_ms": round(seconds * 1000, 1),
                                      "gflop_per_step": round(flops / 1e9, 2),
                                      "achieved_gflops": round(flops / seconds / 1e9, 1),
                                      "share_of_peak": round(flops / seconds / 1e9 / peak[precision], 3)}
-    print(json.dumps(result))
+    benchmarking.emit(result)
 
 
 if __name__ == "__main__":

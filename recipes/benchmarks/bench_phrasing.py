@@ -15,12 +15,11 @@ For each bundle and phrasing: both colours right with its 95 % interval, and bel
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 
 from transformers import pipeline
 
+from s2i_hf import benchmarking
 import s2i_hf  # noqa: F401  (registers the pipeline tasks)
 from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.synthetic import domain, requests
@@ -50,7 +49,7 @@ def sentences(n: int, seed: int) -> tuple[list[dict], dict[str, list[str]]]:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmarking.parser(__doc__)
     parser.add_argument("--bundles", nargs="+", required=True)
     parser.add_argument("--classifier", required=True, help="attribute classifier (the demo's report judge)")
     parser.add_argument("--birds", type=int, default=400, help="unseen-class birds, each asked for three ways")
@@ -72,7 +71,7 @@ def main(argv=None):
                              **{g.removeprefix("has_").removesuffix("_color"): round(scored[f"{g}_accuracy"], 4)
                                 for g in GROUPS}}
         result["bundles"][bundle] = figures
-    print(json.dumps(result))
+    benchmarking.emit(result)
 
 
 if __name__ == "__main__":

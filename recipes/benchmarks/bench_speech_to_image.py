@@ -12,17 +12,17 @@ process's.
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
 import statistics
 import time
 
 import torch
 
+from s2i_hf import benchmarking
+
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmarking.parser(__doc__)
     parser.add_argument("--bundle", required=True)
     parser.add_argument("--dataset_dir", required=True, help="LJSpeech-format folder (the held-out voice is used)")
     parser.add_argument("--test_speaker", default="en-us+f4")
@@ -73,7 +73,7 @@ def main():
         model.draw(model.embed(texts), generator=torch.Generator().manual_seed(0))
         rates.append(16 / (time.perf_counter() - start))
 
-    print(json.dumps({
+    benchmarking.emit({
         "clips": len(paths), "mean_clip_seconds": round(sum(seconds) / len(seconds), 2),
         "batch1_ms_per_clip_median": round(1000 * statistics.median(totals), 1),
         "batch1_ms_per_clip_p90": round(1000 * sorted(totals)[int(0.9 * (len(totals) - 1))], 1),
@@ -82,7 +82,7 @@ def main():
         "batch16_clips_per_s": round(statistics.median(rates), 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "torch_threads": torch.get_num_threads(),
-    }))
+    })
 
 
 if __name__ == "__main__":

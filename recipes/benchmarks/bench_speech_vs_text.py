@@ -13,11 +13,10 @@ intervals, over the clips whose sentence names both, and the transcripts' CER; t
 
 from __future__ import annotations
 
-import argparse
-import json
 
 from transformers import pipeline
 
+from s2i_hf import benchmarking
 import s2i_hf  # noqa: F401  (registers the pipeline tasks)
 from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.ljspeech import load_ljspeech, read_synthesis
@@ -30,7 +29,7 @@ GROUPS = ["has_belly_color", "has_wing_color"]
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmarking.parser(__doc__)
     parser.add_argument("--bundles", nargs="+", required=True)
     parser.add_argument("--dataset_dir", required=True, help="the demo's speech corpus (LJSpeech format)")
     parser.add_argument("--classifier", required=True, help="attribute classifier (the demo's report judge)")
@@ -80,7 +79,7 @@ def main(argv=None):
         figures["transcript_cer"] = round(load_metric("cer").compute(predictions=heard,
                                                                       references=clips["normalized_text"]), 4)
         result["bundles"][bundle] = figures
-    print(json.dumps(result))
+    benchmarking.emit(result)
 
 
 if __name__ == "__main__":

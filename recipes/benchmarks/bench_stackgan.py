@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+from s2i_hf import benchmarking
+
 VARIANTS = [
     {"name": "fp32", "precision": "fp32", "channels_last": False},
     {"name": "fp32_channels_last", "precision": "fp32", "channels_last": True},
@@ -89,7 +91,7 @@ def run(spec: dict) -> dict:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmarking.parser(__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--stage1_batch", type=int, default=64, help="the reference batch")
     parser.add_argument("--stage1_steps", type=int, default=2, help="timed steps per measurement")
@@ -100,7 +102,7 @@ def main():
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(json.loads(args.measure))))
+        print(json.dumps(measure(json.loads(args.measure))))  # read back by run(), in the parent
         return
 
     variants = [v for v in VARIANTS if v["name"] in args.variants.split(",")]
@@ -135,7 +137,7 @@ def main():
         result["generate_ms_per_image_stage2_batch1"] = {
             "variant": best, "ms": round(statistics.median(r["ms_per_image"] for r in g2), 1),
             "peak_rss_mb": round(max(r["peak_rss_mb"] for r in g2))}
-    print(json.dumps(result))
+    benchmarking.emit(result)
 
 
 if __name__ == "__main__":
