@@ -81,6 +81,8 @@ class ModelArguments:
     upsample_mode: str = field(default="nearest", metadata={
         "help": "generators' up-blocks: nearest (the reference) or bilinear (resize-convolution); Stage II takes "
                 "its Stage I's"})
+    stage2_upsample_mode: str | None = field(default=None, metadata={
+        "help": "Stage II's own up-blocks, where they differ from its Stage I's: nearest or bilinear"})
     unconditional_logits: bool = field(default=False, metadata={
         "help": "Stage I's discriminator also judges the image alone, as Stage II's does"})
     spectral_norm: bool = field(default=False, metadata={
@@ -175,6 +177,10 @@ def check_options(model_args, data_args, args):
         raise SystemExit(f"diff_augment {unknown}: the policies are {list(AUGMENTATIONS)}")
     if model_args.upsample_mode not in ("nearest", "bilinear"):
         raise SystemExit(f"upsample_mode {model_args.upsample_mode!r}: nearest or bilinear")
+    if model_args.stage2_upsample_mode not in (None, "nearest", "bilinear"):
+        raise SystemExit(f"stage2_upsample_mode {model_args.stage2_upsample_mode!r}: nearest or bilinear")
+    if model_args.stage2_upsample_mode and model_args.stage != 2:
+        raise SystemExit("stage2_upsample_mode sets Stage II's own up-blocks: it needs --stage 2")
     if model_args.stage2_detail_lowpass not in ("block", "smooth"):
         raise SystemExit(f"stage2_detail_lowpass {model_args.stage2_detail_lowpass!r}: block or smooth")
     if args.draft_consistency_weight and model_args.stage != 2:
@@ -239,6 +245,7 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
     sizes["stage2_generator_width"] = (model_args.generator_width
                                        if model_args.generator_width != stage1.config.generator_width else None)
     sizes["generator_width"] = stage1.config.generator_width
+    sizes["stage2_upsample_mode"] = model_args.stage2_upsample_mode
     # Stage II's own layers take the preset's sizes; what shapes Stage I (rebuilt from this config when Stage II is
     # loaded) must be Stage I's.
     inherited = ("condition_dim", "noise_dim", "normalize_text_embeds", "conditional_batch_norm", "upsample_mode")

@@ -253,3 +253,26 @@ def test_stage2_can_be_narrower_than_its_stage1_and_round_trips(tmp_path):
                                stage2(embeds, generator=torch.Generator().manual_seed(0)).images)
     with pytest.raises(Exception, match="stage2_generator_width"):
         StackGANConfig(stage2_generator_width=18)
+
+
+def test_stage2_upsamples_its_own_way_while_stage1_keeps_nearest(tmp_path):
+    from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator, StackGANStage2Generator
+
+    torch.manual_seed(0)
+    config = StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16,
+                            discriminator_width=4, condition_noise_scale=0.0)
+    stage1 = StackGANStage1Generator(config)
+    stage2 = StackGANStage2Generator(StackGANConfig(**{**config.to_dict(), "stage2_upsample_mode": "bilinear"}),
+                                     stage1).eval()
+    from s2i_hf.models.stackgan.modeling_stackgan import Upsample
+
+    modes = {m.mode for m in stage2.upsample.modules() if isinstance(m, Upsample)}
+    stage1_modes = {m.mode for m in stage2.stage1.modules() if isinstance(m, Upsample)}
+    assert modes == {"bilinear"} and stage1_modes == {"nearest"}
+    stage2.save_pretrained(tmp_path)
+    again = StackGANStage2Generator.from_pretrained(tmp_path).eval()
+    embeds = torch.randn(2, 32)
+    torch.testing.assert_close(again(embeds, generator=torch.Generator().manual_seed(0)).images,
+                               stage2(embeds, generator=torch.Generator().manual_seed(0)).images)
+    with pytest.raises(Exception, match="stage2_upsample_mode"):
+        StackGANConfig(stage2_upsample_mode="bicubic")

@@ -50,6 +50,8 @@ class StackGANConfig(PreTrainedConfig):
     upsample_mode (`str`, defaults to "nearest"): how the generators' up-blocks double the size before their
         convolution: "nearest" (the reference) or "bilinear" (resize-convolution without the blocky, checkered
         texture that nearest upsampling leaves on a short budget; Odena et al. 2016).
+    stage2_upsample_mode (`str`, *optional*): Stage II's own up-blocks where they differ from its Stage I's
+        (`upsample_mode`, which Stage I keeps): "bilinear" leaves no period-2 pattern of nearest upsampling at 256 px.
     spectral_norm (`bool`, defaults to False): not in the reference. The discriminators' convolutions are
         spectrally normalized (Miyato et al. 2018) instead of batch-normalized: a smoother critic, whose gradient
         tells the generator about shape and texture sooner. The attribute head is left as it is (a classifier).
@@ -82,6 +84,7 @@ class StackGANConfig(PreTrainedConfig):
     text_embeddings_from_encoder: bool = False
     condition_noise_scale: float = 1.0
     upsample_mode: str = "nearest"
+    stage2_upsample_mode: str | None = None
     stage2_generator_width: int | None = None
     unconditional_logits: bool = False
     stage2_detail_lowpass: str = "block"
@@ -107,6 +110,8 @@ class StackGANConfig(PreTrainedConfig):
                              "1 (sampled as in training)")
         if self.upsample_mode not in ("nearest", "bilinear"):
             raise ValueError(f"upsample_mode ({self.upsample_mode!r}) must be 'nearest' or 'bilinear'")
+        if self.stage2_upsample_mode not in (None, "nearest", "bilinear"):
+            raise ValueError(f"stage2_upsample_mode ({self.stage2_upsample_mode!r}) must be 'nearest' or 'bilinear'")
         if self.stage2_detail_lowpass not in ("block", "smooth"):
             raise ValueError(f"stage2_detail_lowpass ({self.stage2_detail_lowpass!r}) must be 'block' or 'smooth'")
         if self.stage2_detail_only and not self.stage2_residual:

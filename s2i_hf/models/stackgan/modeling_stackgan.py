@@ -350,7 +350,7 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
                                           nn.Conv2d(w * 2, w * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 4), nn.ReLU(True))
         self.joint = nn.Sequential(conv3x3(config.condition_dim + w * 4, w * 4), nn.BatchNorm2d(w * 4), nn.ReLU(True))
         self.residual = nn.Sequential(*[ResidualBlock(w * 4) for _ in range(config.num_residual_blocks)])
-        mode = config.upsample_mode
+        mode = config.stage2_upsample_mode or config.upsample_mode
         self.upsample = nn.Sequential(up_block(w * 4, w * 2, mode), up_block(w * 2, w, mode),
                                       up_block(w, w // 2, mode), up_block(w // 2, w // 4, mode))
         self.to_image = nn.Sequential(conv3x3(w // 4, 3), nn.Tanh())
