@@ -6,7 +6,10 @@ which `s2i synth speech` writes).
         --sets outputs/demo/speech_unseen_voices outputs/demo/speech_unseen_engines
 
 Every clip of each set is scored (a test corpus), decoded as the bundle decodes (joint CTC/attention, beam 8, CTC
-weight 0.5). Per accent and per variant with at least --min_clips clips. Prints one JSON object, each set under
+weight 0.5). `--recorded` plays every clip through a synthesized room, added noise (5-30 dB SNR) and a
+microphone's band first (s2i_hf/data/augment.py, each effect on every clip, seeded by `--recorded_seed` and the
+clip), as if the test set had been recorded rather than synthesized. Per accent and per variant with at least
+--min_clips clips. Prints one JSON object, each set under
 its path as given.
 """
 
@@ -23,6 +26,7 @@ from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
 from s2i_hf import benchmarking
 import s2i_hf  # noqa: F401  (registers the character tokenizer)
 from s2i_hf.data.audio import load_audio
+from s2i_hf.data.augment import RecordingAugment
 from s2i_hf.data.ljspeech import load_ljspeech
 from s2i_hf.data.synthetic.engines import engine_of
 from s2i_hf.metrics import load_metric
@@ -49,14 +53,19 @@ def main(argv=None) -> dict:
     parser.add_argument("--sets", nargs="+", required=True, help="test corpora in LJSpeech format, scored whole")
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--min_clips", type=int, default=5, help="per accent or variant, at least this many clips")
+    parser.add_argument("--recorded", action="store_true", help="every clip through a room, noise and a microphone")
+    parser.add_argument("--recorded_seed", type=int, default=1234, help="not a training seed: other rooms and noise")
     args = parser.parse_args(argv)
+    recorded = RecordingAugment(reverb=1.0, noise=1.0, band_limit=1.0, seed=args.recorded_seed) if args.recorded else None
     data = {}
     for folder in map(Path, args.sets):
         split = load_ljspeech(folder, validation_fraction=0.0, test_fraction=1.0)["test"]
         voice = voices_of(folder)
-        data[str(folder)] = (split["normalized_text"], [load_audio(a, 16000) for a in split["audio"]],
-                             [voice[Path(a["path"]).stem] for a in split["audio"]])
-    result = {"decoding": "joint CTC/attention, beam 8, CTC weight 0.5", "models": {}}
+        waves = [load_audio(a, 16000) for a in split["audio"]]
+        if recorded is not None:
+            waves = [recorded(w, 16000, key=clip) for w, clip in zip(waves, split["id"])]
+        data[str(folder)] = (split["normalized_text"], waves, [voice[Path(a["path"]).stem] for a in split["audio"]])
+    result = {"decoding": "joint CTC/attention, beam 8, CTC weight 0.5", "recorded": args.recorded, "models": {}}
     for model_dir in args.models:
         model = AutoModelForSpeechSeq2Seq.from_pretrained(model_dir).eval()
         processor, ctc_head = AutoProcessor.from_pretrained(model_dir), load_ctc_head(model_dir, model)

@@ -51,7 +51,9 @@ class StackGANConfig(PreTrainedConfig):
         convolution: "nearest" (the reference) or "bilinear" (resize-convolution without the blocky, checkered
         texture that nearest upsampling leaves on a short budget; Odena et al. 2016).
     stage2_upsample_mode (`str`, *optional*): Stage II's own up-blocks where they differ from its Stage I's
-        (`upsample_mode`, which Stage I keeps): "bilinear" leaves no period-2 pattern of nearest upsampling at 256 px.
+        (`upsample_mode`, which Stage I keeps). Measured with the demo presets, "bilinear" does not remove the
+        period-2 pattern at 256 px and makes the images easier to tell from real ones
+        (`docs/studies/stackgan-realism.md`): the pattern is not the up-blocks'.
     spectral_norm (`bool`, defaults to False): not in the reference. The discriminators' convolutions are
         spectrally normalized (Miyato et al. 2018) instead of batch-normalized: a smoother critic, whose gradient
         tells the generator about shape and texture sooner. The attribute head is left as it is (a classifier).
