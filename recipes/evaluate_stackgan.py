@@ -96,15 +96,14 @@ def load_or_train_feature_net(args, train) -> BirdFeatureNet | None:
     return net
 
 
-def realism_and_diversity(args, generator, net, test, images: torch.Tensor) -> dict:
-    """Realism of the images drawn from the scored test captions (and, for a Stage II, of the drafts it refined,
-    drawn again with the same noise), and the diversity of `diversity_captions` captions over 4 seeds, against
+def realism_and_diversity(args, generator, net, test, images: torch.Tensor, drafts: torch.Tensor | None) -> dict:
+    """Realism of the images drawn from the scored test captions (and, for a Stage II, of the drafts it refined in
+    the same pass), and the diversity of `diversity_captions` captions over 4 seeds, against
     real renders of their classes."""
     groups = list(args.attributes)
     pairs = captions_naming(test, groups)[: args.max_images]
     embeddings = torch.from_numpy(np.stack([test[i]["embeddings"][c] for i, c in pairs]).astype(np.float32))
     real = real_images(test, size=256)
-    _, drafts = generate(generator, embeddings, args.seed, return_drafts=True)
     result = {f"{images.shape[-1]}px": realism_report(net, images, real, drafts=drafts, seed=args.seed)}
     if drafts is not None:
         result["64px_drafts"] = realism_report(net, drafts, real, seed=args.seed)
@@ -168,15 +167,15 @@ def main(argv=None):
     # 2. The final generator, on the unseen test classes and, for the generalization gap, on the training classes
     train_classes = (train_combinations(args.dataset_dir, train, args.attributes)
                      if "attribute_present" in train.column_names else None)
-    scores, images = score_generator(generator, test, classifier, seed=args.seed, max_images=args.max_images,
+    scores, images, drafts = score_generator(generator, test, classifier, seed=args.seed, max_images=args.max_images,
                                      train_classes=train_classes)
-    seen, _ = score_generator(generator, train.shuffle(seed=args.seed), classifier, seed=args.seed,
+    seen, *_ = score_generator(generator, train.shuffle(seed=args.seed), classifier, seed=args.seed,
                               max_images=args.max_images)
     result.update({**scores, "train_classes_generated": seen["generated"]})
     if args.realism:
         net = load_or_train_feature_net(args, train)
         if net is not None:
-            result["realism"] = realism_and_diversity(args, generator, net, test, images)
+            result["realism"] = realism_and_diversity(args, generator, net, test, images, drafts)
 
     # 3. The learning curve over the kept checkpoints
     if args.checkpoints:
@@ -189,7 +188,7 @@ def main(argv=None):
             minutes = json.loads(progress.read_text())["train_minutes"] if progress.is_file() else None
             checkpoint = AutoModel.from_pretrained(ema)
             checkpoint.config.condition_noise_scale = generator.config.condition_noise_scale
-            step_scores, _ = score_generator(checkpoint, test, classifier, seed=args.seed, max_images=args.max_images)
+            step_scores, *_ = score_generator(checkpoint, test, classifier, seed=args.seed, max_images=args.max_images)
             curve.append({"step": checkpoint_step(folder), "train_minutes": minutes, **step_scores["generated"]})
         result["curve"] = curve
 

@@ -179,7 +179,8 @@ def unseen_sets(out: Path, speech_pipe, judge, report_clips: int, seed: int) -> 
     """Captions read by eSpeak voices and by other engines' voices (each engine on its own), and requests phrased in
     sentence shapes, that training never heard (birds of every class: these sets measure the ASR, and the picture
     from what it heard)."""
-    from .data.ljspeech import load_ljspeech, read_synthesis
+    from .data.ljspeech import load_ljspeech
+    from .data.synthetic.engines import engine_of
     from .metrics import load_metric
 
     cer, wer = load_metric("cer"), load_metric("wer")
@@ -204,11 +205,11 @@ def unseen_sets(out: Path, speech_pipe, judge, report_clips: int, seed: int) -> 
             **scored(refs, hyps, images),
             "examples": [{"reference": r, "transcript": h} for r, h in list(zip(refs, hyps))[:3]]}
         if name == "unseen_engines":  # each engine's unseen voices on their own
-            engine = {clip: row.get("engine", "espeak") for clip, row in read_synthesis(folder).items()}
-            of = [engine[Path(row["audio"]["path"]).stem] for row in data]
-            figures[f"speech_{name}"]["by_engine"] = {
-                each: scored(*(list(v for v, e in zip(values, of) if e == each) for values in (refs, hyps, images)))
-                for each in sorted(set(of))}
+            groups: dict[str, tuple[list, list, list]] = {}
+            for ref, hyp, image, voice in zip(refs, hyps, images, data["speaker"]):
+                for kept, item in zip(groups.setdefault(engine_of(voice), ([], [], [])), (ref, hyp, image)):
+                    kept.append(item)
+            figures[f"speech_{name}"]["by_engine"] = {engine: scored(*groups[engine]) for engine in sorted(groups)}
     return figures
 
 

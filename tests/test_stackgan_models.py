@@ -237,42 +237,45 @@ def test_both_detail_lowpasses_keep_the_draft():
         assert detail.abs().mean() > 0.05, lowpass  # and detail was added
 
 
-def test_stage2_can_be_narrower_than_its_stage1_and_round_trips(tmp_path):
+def _stage2_over_its_stage1(generator_width: int, **stage2_options):
+    """A Stage II built on a Stage I of `generator_width`, with Stage-II-only options on top of its config."""
     from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator, StackGANStage2Generator
 
     torch.manual_seed(0)
-    wide = StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=32,
-                          discriminator_width=4, condition_noise_scale=0.0)
-    stage1 = StackGANStage1Generator(wide)
-    stage2 = StackGANStage2Generator(StackGANConfig(**{**wide.to_dict(), "stage2_generator_width": 16}), stage1).eval()
-    assert stage2.joint[0].out_channels == 16 * 4 and stage2.stage1.fc[0].out_features == 32 * 8 * 16
-    stage2.save_pretrained(tmp_path)
-    again = StackGANStage2Generator.from_pretrained(tmp_path).eval()
+    config = StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=generator_width,
+                            discriminator_width=4, condition_noise_scale=0.0)
+    stage1 = StackGANStage1Generator(config)
+    return StackGANStage2Generator(StackGANConfig(**{**config.to_dict(), **stage2_options}), stage1).eval()
+
+
+def _assert_round_trips(stage2, folder):
+    from s2i_hf.models.stackgan import StackGANStage2Generator
+
+    stage2.save_pretrained(folder)
+    again = StackGANStage2Generator.from_pretrained(folder).eval()
     embeds = torch.randn(2, 32)
     torch.testing.assert_close(again(embeds, generator=torch.Generator().manual_seed(0)).images,
                                stage2(embeds, generator=torch.Generator().manual_seed(0)).images)
+
+
+def test_stage2_can_be_narrower_than_its_stage1_and_round_trips(tmp_path):
+    from s2i_hf.models.stackgan import StackGANConfig
+
+    stage2 = _stage2_over_its_stage1(32, stage2_generator_width=16)
+    assert stage2.joint[0].out_channels == 16 * 4 and stage2.stage1.fc[0].out_features == 32 * 8 * 16
+    _assert_round_trips(stage2, tmp_path)
     with pytest.raises(Exception, match="stage2_generator_width"):
         StackGANConfig(stage2_generator_width=18)
 
 
 def test_stage2_upsamples_its_own_way_while_stage1_keeps_nearest(tmp_path):
-    from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator, StackGANStage2Generator
-
-    torch.manual_seed(0)
-    config = StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16,
-                            discriminator_width=4, condition_noise_scale=0.0)
-    stage1 = StackGANStage1Generator(config)
-    stage2 = StackGANStage2Generator(StackGANConfig(**{**config.to_dict(), "stage2_upsample_mode": "bilinear"}),
-                                     stage1).eval()
+    from s2i_hf.models.stackgan import StackGANConfig
     from s2i_hf.models.stackgan.modeling_stackgan import Upsample
 
+    stage2 = _stage2_over_its_stage1(16, stage2_upsample_mode="bilinear")
     modes = {m.mode for m in stage2.upsample.modules() if isinstance(m, Upsample)}
     stage1_modes = {m.mode for m in stage2.stage1.modules() if isinstance(m, Upsample)}
     assert modes == {"bilinear"} and stage1_modes == {"nearest"}
-    stage2.save_pretrained(tmp_path)
-    again = StackGANStage2Generator.from_pretrained(tmp_path).eval()
-    embeds = torch.randn(2, 32)
-    torch.testing.assert_close(again(embeds, generator=torch.Generator().manual_seed(0)).images,
-                               stage2(embeds, generator=torch.Generator().manual_seed(0)).images)
+    _assert_round_trips(stage2, tmp_path)
     with pytest.raises(Exception, match="stage2_upsample_mode"):
         StackGANConfig(stage2_upsample_mode="bicubic")

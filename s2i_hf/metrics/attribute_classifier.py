@@ -127,20 +127,26 @@ def real_images(dataset, size: int = 64) -> torch.Tensor:
     return torch.from_numpy(np.stack(pixels))
 
 
+def labelled_rows(targets, num_images: int, attribute_values: dict[str, list[str]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(indices, soft targets) of the images with at least one target, for the judges' training; an error names
+    the groups when none has a label, or when targets and images differ in number."""
+    targets = torch.as_tensor(np.asarray(targets, np.float32))
+    if len(targets) != num_images:
+        raise ValueError(f"{len(targets)} target rows for {num_images} images")
+    labelled = torch.nonzero(targets.sum(1) > 0).flatten()
+    if len(labelled) == 0:
+        raise ValueError(f"no image has a label for {list(attribute_values)}")
+    return labelled, targets[labelled]
+
+
 def train_attribute_classifier(train_split, attribute_values: dict[str, list[str]], targets, epochs: int = 8,
                                batch_size: int = 64, lr: float = 2e-3, width: int = 32,
                                seed: int = 0) -> AttributeClassifier:
     """Fit the classifier on a `load_cub` split with random flips. `attribute_values` and `targets` (one soft row per
     image) come from `CUBAttributes.group_targets`; images without any target are skipped. On 4,000 synthetic birds
     about 2 minutes on two cores."""
-    targets = torch.as_tensor(np.asarray(targets, np.float32))
-    if len(targets) != len(train_split):
-        raise ValueError(f"{len(targets)} target rows for {len(train_split)} images")
-    labelled = torch.nonzero(targets.sum(1) > 0).flatten()
-    if len(labelled) == 0:
-        raise ValueError(f"no image has a label for {list(attribute_values)}")
+    labelled, targets = labelled_rows(targets, len(train_split), attribute_values)
     images = real_images(train_split.select(labelled.tolist()))
-    targets = targets[labelled]
     torch.manual_seed(seed)
     model = AttributeClassifier(AttributeClassifierConfig(attributes=attribute_values, width=width)).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)

@@ -118,7 +118,8 @@ def _train_class_rate(predicted: dict, values: dict, groups: list[str], train_cl
 def score_generator(generator, test_split, classifier: AttributeClassifier, seed: int = 0,
                     max_images: int | None = None, train_classes: set[tuple] | None = None) -> dict:
     """Attribute accuracy of generated, real and shuffled-caption images, and the Fréchet distance and
-    Inception-style score in the classifier's space. Returns the figures and the generated images.
+    Inception-style score in the classifier's space. Returns the figures, the generated images and, for a Stage II,
+    the Stage-I drafts it refined (None for a Stage I), for judges that read them too.
 
     For a Stage II, `stage1_drafts_generated` scores the Stage-I drafts it refined in the same pass.
     `train_classes`, the attribute combinations of the training classes: also report how often the generated
@@ -156,4 +157,4 @@ def score_generator(generator, test_split, classifier: AttributeClassifier, seed
         "attribute_score_generated": inception_score(joint(fake_pred), splits=min(10, len(pairs) // 2))[0],
         "attribute_score_real": inception_score(joint(real_pred), splits=min(10, len(pairs) // 2))[0],
         **train_class_rate,
-    }, fake
+    }, fake, drafts

@@ -33,7 +33,7 @@ from huggingface_hub.dataclasses import strict
 from torch import nn
 from transformers import PreTrainedConfig, PreTrainedModel
 
-from .attribute_classifier import real_images, soft_cross_entropy
+from .attribute_classifier import labelled_rows, real_images, soft_cross_entropy
 from .bird_quality import wilson_interval
 from .image_metrics import frechet_distance
 
@@ -119,13 +119,8 @@ def train_feature_net(images: torch.Tensor, attribute_values: dict[str, list[str
     """Fit `BirdFeatureNet` at the images' size on real images ((n, 3, S, S) in [-1, 1]; random flips and shifts of
     up to 1/16 of the size), with soft targets from `CUBAttributes.group_targets` (rows without any target are
     left out). About three minutes on 4,000 synthetic birds at 128 px on two cores."""
-    targets = torch.as_tensor(np.asarray(targets, np.float32))
-    if len(targets) != len(images):
-        raise ValueError(f"{len(targets)} target rows for {len(images)} images")
-    labelled = torch.nonzero(targets.sum(1) > 0).flatten()
-    if len(labelled) == 0:
-        raise ValueError(f"no image has a label for {list(attribute_values)}")
-    images, targets, image_size = images[labelled], targets[labelled], images.shape[-1]
+    labelled, targets = labelled_rows(targets, len(images), attribute_values)
+    images, image_size = images[labelled], images.shape[-1]
     torch.manual_seed(seed)
     model = BirdFeatureNet(BirdFeatureNetConfig(attributes=attribute_values, width=width,
                                                 image_size=image_size)).train()
