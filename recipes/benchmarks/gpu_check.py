@@ -3,7 +3,7 @@
 checkpoint, a bundle built from the four parts and `pipeline("speech-to-image", device="cuda")` on a few clips.
 Prints one JSON object: per part the training step time and samples per second (from the recipe's own
 train_results.json / train_results), its peak GPU memory (polled from nvidia-smi while it runs), and the share of
-the GPU's measured bf16 matmul peak it reaches (FLOPs per sample from bench_flops.py); the pipeline's latency.
+the GPU's measured bf16 matmul peak it reaches (FLOPs per sample counted as bench_flops.py does); the pipeline's latency.
 
     python recipes/benchmarks/gpu_check.py --output_dir outputs/gpu_check            # on a GPU (under 8 minutes)
     python recipes/benchmarks/gpu_check.py --output_dir outputs/gpu_smoke --cpu_smoke
@@ -14,16 +14,17 @@ that the script cannot rot); its times are not GPU figures.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import torch
+
+from s2i_hf import benchmarking
+from s2i_hf.benchmarking.steps import batch_size_of, flops_per_sample, load_presets
+from s2i_hf.benchmarking.hardware import GPUMemory, matmul_peak_gflops
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "recipes" / "configs"
@@ -37,41 +38,6 @@ PARTS = {
 }
 TRAINER_OPTIONS = ["--eval_strategy", "no", "--save_strategy", "steps", "--load_best_model_at_end", "false",
                    "--report_to", "none", "--dataloader_num_workers", "2"]
-
-
-class GPUMemory:
-    """The peak of nvidia-smi's used memory (MiB) while a block runs, polled every 0.2 s; None without a GPU."""
-
-    def __enter__(self):
-        self.peak, self._stop = None, threading.Event()
-        if torch.cuda.is_available():
-            self._thread = threading.Thread(target=self._poll, daemon=True)
-            self._thread.start()
-        return self
-
-    def _poll(self):
-        while not self._stop.is_set():
-            try:
-                used = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
-                                      capture_output=True, text=True, timeout=5).stdout.split()
-                self.peak = max(self.peak or 0, int(used[0]))
-            except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
-                pass
-            self._stop.wait(0.2)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-
-
-def run(cmd: list, log: Path) -> float:
-    """Run a command, its output to `log`; fail naming it and the log's tail. Returns the wall seconds."""
-    start = time.perf_counter()
-    with open(log, "w") as f:
-        done = subprocess.run([str(c) for c in cmd], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
-    if done.returncode:
-        raise SystemExit(f"{' '.join(str(c) for c in cmd[:6])} ... failed (exit {done.returncode}); {log}:\n"
-                         f"{log.read_text()[-3000:]}")
-    return time.perf_counter() - start
 
 
 def train_command(part: str, out: Path, data: dict, steps: int, smoke: bool, launch: list) -> list:
@@ -103,38 +69,6 @@ def throughput(part: str, folder: Path, batch_size: int) -> dict:
     return {"step_seconds": round(seconds, 4), "samples_per_second": round(batch_size / seconds, 2)}
 
 
-def preset_batch(part: str, smoke: bool) -> int:
-    import yaml
-
-    if smoke:
-        return 2
-    preset = yaml.safe_load((CONFIGS / f"{PARTS[part][1]}.yaml").read_text())
-    return int(preset.get("per_device_train_batch_size", preset.get("train_batch_size", 1)))
-
-
-def flops_per_sample() -> dict:
-    """Training FLOPs per sample of each part at its full-size preset (bench_flops.py's count, on a batch of 2)."""
-    sys.path.insert(0, str(ROOT / "recipes" / "benchmarks"))
-    import bench_flops
-    import yaml
-
-    presets = {p: yaml.safe_load((CONFIGS / f"{PARTS[p][1]}.yaml").read_text()) for p in PARTS}
-    return {p: bench_flops.count_flops(bench_flops.make_step(p, presets, 2)) / 2 for p in PARTS}
-
-
-def bf16_peak_tflops(n: int = 8192, repeats: int = 20) -> float | None:
-    if not torch.cuda.is_available():
-        return None
-    a, b = (torch.randn(n, n, device="cuda", dtype=torch.bfloat16) for _ in range(2))
-    torch.mm(a, b)
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        torch.mm(a, b)
-    torch.cuda.synchronize()
-    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e12
-
-
 def pipeline_latency(bundle: Path, clips: list[str], device: str) -> dict:
     import s2i_hf  # noqa: F401  (registers the pipeline task)
     from transformers import pipeline
@@ -154,8 +88,47 @@ def pipeline_latency(bundle: Path, clips: list[str], device: str) -> dict:
             "transcripts": texts[:2]}
 
 
+def make_corpora(out: Path, smoke: bool) -> dict[str, Path]:
+    """Small speech and bird corpora in the real formats (kept across reruns once complete)."""
+    data = {"speech": out / "speech", "birds": out / "birds"}
+    for corpus, n in (("speech", 27 if smoke else 96), ("birds", 40 if smoke else 400)):
+        if not (data[corpus] / ".complete").exists():
+            benchmarking.run_logged([sys.executable, "-m", "s2i_hf", "synth", corpus, data[corpus], "--n", n, "--seed",
+                                     0, "--overwrite"], out / "logs" / f"synth_{corpus}.log", cwd=ROOT)
+            (data[corpus] / ".complete").touch()
+    return data
+
+
+def train_parts(out: Path, data: dict, steps: int, smoke: bool) -> dict:
+    """Every part at its preset for `steps` steps, with its speed, peak GPU memory and share of the bf16 peak;
+    Stage I once more, resumed from its checkpoint, before Stage II refines it."""
+    config = ROOT / "accelerate_configs" / ("cpu.yaml" if smoke else "single_gpu.yaml")
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", config]
+    peak = None if smoke else matmul_peak_gflops(torch.bfloat16, "cuda", repeats=20) / 1e3
+    full = load_presets("full")
+    flops = {} if smoke else flops_per_sample(full)
+    parts = {"bf16_matmul_peak_tflops": round(peak, 1) if peak else None}
+    for part in PARTS:
+        with GPUMemory() as memory:
+            wall = benchmarking.run_logged(train_command(part, out, data, steps, smoke, launch),
+                                           out / "logs" / f"{part}.log", cwd=ROOT)
+        batch = 2 if smoke else batch_size_of(full[part])
+        figures = parts[part] = {"wall_seconds": round(wall, 1), "peak_memory_mib": memory.peak,
+                                 **throughput(part, out / part, batch)}
+        if peak and part in flops:
+            figures["share_of_bf16_peak"] = round(flops[part] * figures["samples_per_second"] / (peak * 1e12), 4)
+        if part == "stage1":
+            resumed = train_command(part, out, data, 2 * steps, smoke, launch) + ["--resume_from_checkpoint", "latest"]
+            log = out / "logs" / "stage1_resumed.log"
+            benchmarking.run_logged(resumed, log, cwd=ROOT)
+            if f"(step {steps})" not in log.read_text():
+                raise SystemExit(f"the resumed Stage-I run did not start from step {steps}: {log}")
+            figures["resumed_from_step"] = steps
+    return parts
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmarking.parser(__doc__)
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--steps", type=int, default=30, help="training steps per part (the resumed run adds as many)")
     parser.add_argument("--cpu_smoke", action="store_true", help="CPU, tiny presets, two steps: a check, not figures")
@@ -166,44 +139,14 @@ def main(argv=None):
     steps = 2 if smoke else args.steps
     out = Path(args.output_dir)
     (out / "logs").mkdir(parents=True, exist_ok=True)
-    config = ROOT / "accelerate_configs" / ("cpu.yaml" if smoke else "single_gpu.yaml")
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", config]
     report = {"device": torch.cuda.get_device_name(0) if not smoke else "cpu (smoke: tiny presets)", "steps": steps}
-
-    # 1. Small corpora in the real formats
-    data = {"speech": out / "speech", "birds": out / "birds"}
-    for corpus, n in (("speech", 27 if smoke else 96), ("birds", 40 if smoke else 400)):
-        if not (data[corpus] / ".complete").exists():
-            run([sys.executable, "-m", "s2i_hf", "synth", corpus, data[corpus], "--n", n, "--seed", 0, "--overwrite"],
-                out / "logs" / f"synth_{corpus}.log")
-            (data[corpus] / ".complete").touch()
-
-    # 2. Every part at its preset for a few steps; Stage I once more, resumed from its checkpoint, before Stage II
-    peak = bf16_peak_tflops()
-    flops = flops_per_sample() if not smoke else {}
-    report["bf16_matmul_peak_tflops"] = round(peak, 1) if peak else None
-    parts = {}
-    for part in PARTS:
-        with GPUMemory() as memory:
-            wall = run(train_command(part, out, data, steps, smoke, launch), out / "logs" / f"{part}.log")
-        figures = {"wall_seconds": round(wall, 1), "peak_memory_mib": memory.peak,
-                   **throughput(part, out / part, preset_batch(part, smoke))}
-        if peak and part in flops:
-            figures["share_of_bf16_peak"] = round(flops[part] * figures["samples_per_second"] / (peak * 1e12), 4)
-        parts[part] = figures
-        if part == "stage1":  # resumed before Stage II refines it
-            resumed = train_command(part, out, data, 2 * steps, smoke, launch) + ["--resume_from_checkpoint", "latest"]
-            log = out / "logs" / "stage1_resumed.log"
-            run(resumed, log)
-            if f"(step {steps})" not in log.read_text():
-                raise SystemExit(f"the resumed Stage-I run did not start from step {steps}: {log}")
-            figures["resumed_from_step"] = steps
+    data = make_corpora(out, smoke)
+    parts = train_parts(out, data, steps, smoke)
+    report["bf16_matmul_peak_tflops"] = parts.pop("bf16_matmul_peak_tflops")
     report["parts"] = parts
-
-    # 3. The bundle, and the pipeline on the device
-    run([sys.executable, ROOT / "recipes" / "build_pipeline.py", "--asr", out / "asr", "--text_encoder",
-         out / "text_encoder", "--stage1", out / "stage1", "--stage2", out / "stage2", "--output_dir", out / "bundle"],
-        out / "logs" / "bundle.log")
+    benchmarking.run_logged([sys.executable, ROOT / "recipes" / "build_pipeline.py", "--asr", out / "asr",
+                             "--text_encoder", out / "text_encoder", "--stage1", out / "stage1", "--stage2",
+                             out / "stage2", "--output_dir", out / "bundle"], out / "logs" / "bundle.log", cwd=ROOT)
     clips = sorted(str(p) for p in (data["speech"] / "wavs").glob("*.wav"))[:4]
     report["pipeline"] = pipeline_latency(out / "bundle", clips, "cpu" if smoke else "cuda")
     print(json.dumps(report))
