@@ -142,6 +142,9 @@ class GANTrainingArguments:
         "help": "MSGAN: images of one caption must differ as their noise does (0: the reference)"})
     feature_matching_weight: float = field(default=0.0, metadata={
         "help": "G matches the mean of D's image code on real images (0: the reference)"})
+    pair_loss_weight: float = field(default=0.0, metadata={
+        "help": "Stage I: D also judges pairs, two renders of a class against two draws of one caption from two "
+                "noises, so G must vary its birds with the noise (PacGAN-style; 0: the reference)"})
     use_ema: bool = True
     ema_decay: float = 0.999
     channels_last: bool = field(default=True, metadata={"help": "NHWC convolutions (faster on CPU and GPU)"})
@@ -169,7 +172,7 @@ def check_options(model_args, data_args, args):
         raise SystemExit("recolored_loss_weight embeds the recoloured captions with --text_encoder and judges them by "
                          "the attribute head: it needs --text_encoder and auxiliary_attributes")
     for name in ("kl_weight", "attribute_loss_weight", "interpolation_loss_weight", "recolored_loss_weight",
-                 "draft_consistency_weight", "mode_seeking_weight", "feature_matching_weight"):
+                 "draft_consistency_weight", "mode_seeking_weight", "feature_matching_weight", "pair_loss_weight"):
         if getattr(args, name) < 0:
             raise SystemExit(f"{name} ({getattr(args, name)}) must be >= 0")
     unknown = [p for p in args.diff_augment if p not in AUGMENTATIONS]
@@ -183,6 +186,9 @@ def check_options(model_args, data_args, args):
         raise SystemExit("stage2_upsample_mode sets Stage II's own up-blocks: it needs --stage 2")
     if model_args.stage2_detail_lowpass not in ("block", "smooth"):
         raise SystemExit(f"stage2_detail_lowpass {model_args.stage2_detail_lowpass!r}: block or smooth")
+    if args.pair_loss_weight and model_args.stage != 1:
+        raise SystemExit("pair_loss_weight judges pairs of Stage I's draws (Stage II keeps its drafts' variety): it "
+                         "needs --stage 1")
     if args.draft_consistency_weight and model_args.stage != 2:
         raise SystemExit("draft_consistency_weight holds Stage II to its Stage-I draft: it needs --stage 2")
     if model_args.auxiliary_attributes and not has_attribute_files(data_args.dataset_dir):
@@ -215,7 +221,8 @@ def attribute_targets(model_args, data_args, train):
     return values, targets
 
 
-def build_models(model_args, data_args, embedding_dim: int, attribute_values: dict[str, list[str]]):
+def build_models(model_args, data_args, embedding_dim: int, attribute_values: dict[str, list[str]],
+                 pair_logits: bool = False):
     """A new Stage-I pair, or a Stage-II pair around the trained Stage I (whose config Stage II extends)."""
     sizes = dict(condition_dim=model_args.condition_dim, noise_dim=model_args.noise_dim,
                  generator_width=model_args.generator_width, discriminator_width=model_args.discriminator_width,
@@ -229,7 +236,7 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
                  condition_noise_scale=model_args.condition_noise_scale,
                  text_embeddings_from_encoder=data_args.text_encoder is not None)
     if model_args.stage == 1:
-        config = StackGANConfig(text_embedding_dim=embedding_dim, **sizes)
+        config = StackGANConfig(text_embedding_dim=embedding_dim, pair_logits=pair_logits, **sizes)
         return StackGANStage1Generator(config), StackGANStage1Discriminator(config)
     if model_args.stage1_model is None:
         raise SystemExit("--stage 2 needs --stage1_model (a trained Stage-I folder)")
@@ -246,6 +253,7 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
                                        if model_args.generator_width != stage1.config.generator_width else None)
     sizes["generator_width"] = stage1.config.generator_width
     sizes["stage2_upsample_mode"] = model_args.stage2_upsample_mode
+    sizes["pair_logits"] = False  # Stage I's training option; Stage II's discriminator has no pair head
     # Stage II's own layers take the preset's sizes; what shapes Stage I (rebuilt from this config when Stage II is
     # loaded) must be Stage I's.
     inherited = ("condition_dim", "noise_dim", "normalize_text_embeds", "conditional_batch_norm", "upsample_mode")
@@ -303,7 +311,8 @@ def main(argv=None):
     image_size = 64 if model_args.stage == 1 else 256
     dataset = StackGANTrainingData(train, image_size, seed=args.seed, captions_per_sample=data_args.captions_per_sample,
                                    attribute_values=attribute_values, real_attribute_targets=real_targets,
-                                   preload=data_args.preload_images, **recolored)
+                                   preload=data_args.preload_images, class_mates=args.pair_loss_weight > 0,
+                                   **recolored)
     loader = torch.utils.data.DataLoader(dataset, batch_size=args.train_batch_size, shuffle=True, drop_last=True,
                                          num_workers=args.dataloader_num_workers)
     if len(loader) == 0:
@@ -311,7 +320,8 @@ def main(argv=None):
 
     # 3. Models, optimizers (Adam 2e-4, betas 0.5/0.999), the halving schedule, EMA
     embedding_dim = len(train[0]["embeddings"][0])
-    generator, discriminator = build_models(model_args, data_args, embedding_dim, attribute_values)
+    generator, discriminator = build_models(model_args, data_args, embedding_dim, attribute_values,
+                                            pair_logits=args.pair_loss_weight > 0)
     if args.channels_last:
         generator.to(memory_format=torch.channels_last)
         discriminator.to(memory_format=torch.channels_last)
@@ -336,7 +346,8 @@ def main(argv=None):
                            recolored_weight=args.recolored_loss_weight,
                            draft_consistency_weight=args.draft_consistency_weight,
                            mode_seeking_weight=args.mode_seeking_weight,
-                           feature_matching_weight=args.feature_matching_weight, augment=tuple(args.diff_augment))
+                           feature_matching_weight=args.feature_matching_weight, pair_weight=args.pair_loss_weight,
+                           augment=tuple(args.diff_augment))
 
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state
     def save_hook(models, weights, folder):

@@ -147,3 +147,23 @@ def test_full_cub_presets_build_and_take_a_step_on_a_batch_of_two(bird_corpus, t
     assert summary["steps"] == 1 and torch.isfinite(torch.tensor(summary["last_logs"]["g_loss"]))
     config = json.loads((out / "config.json").read_text())
     assert (config["generator_width"], config["discriminator_width"], config["condition_dim"]) == (128, 64, 128)
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--pair_loss_weight", "1", "--stage", "2"], "pair_loss_weight judges pairs of Stage I's draws"),
+    (["--pair_loss_weight", "-1"], r"pair_loss_weight \(-1.0\) must be >= 0"),
+])
+def test_pair_options_are_checked_before_training(bird_corpus, tmp_path, options, message):
+    import importlib.util
+
+    from s2i_hf.training.arguments import parse_args
+
+    spec = importlib.util.spec_from_file_location("train_stackgan", "recipes/train_stackgan.py")
+    recipe = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("train_stackgan", recipe)  # dataclasses look their module up
+    spec.loader.exec_module(sys.modules["train_stackgan"])
+    recipe = sys.modules["train_stackgan"]
+    parsed = parse_args((recipe.ModelArguments, recipe.DataArguments, recipe.GANTrainingArguments),
+                        ["--dataset_dir", str(bird_corpus), "--output_dir", str(tmp_path), *options])
+    with pytest.raises(SystemExit, match=message):
+        recipe.check_options(*parsed)

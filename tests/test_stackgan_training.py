@@ -247,3 +247,69 @@ def test_a_training_step_with_realism_options_logs_their_terms_and_keeps_the_ref
                            augment=("translation", "cutout"))
     assert logs["g_mode_seeking"] > 0 and logs["g_feature_matching"] > 0
     assert logs["d_loss"] != plain["d_loss"]  # D saw augmented images
+
+
+def _pair_config():
+    from s2i_hf.models.stackgan import StackGANConfig
+
+    return StackGANConfig(text_embedding_dim=32, condition_dim=8, noise_dim=10, generator_width=16,
+                          discriminator_width=4, pair_logits=True,
+                          auxiliary_attributes={"has_belly_color": ["a", "b"], "has_wing_color": ["a", "b"]})
+
+
+def test_the_pair_head_is_symmetric_and_learns_to_tell_copies_from_two_birds():
+    from s2i_hf.models.stackgan import StackGANStage1Discriminator
+
+    torch.manual_seed(0)
+    d = StackGANStage1Discriminator(_pair_config())
+    images, others, condition = torch.rand(8, 3, 64, 64) * 2 - 1, torch.rand(8, 3, 64, 64) * 2 - 1, torch.randn(8, 8)
+    d.eval()
+    torch.testing.assert_close(d(images, condition, pair_with=others).pair_logits,
+                               d(others, condition, pair_with=images).pair_logits)
+    assert d(images, condition).pair_logits is None  # no partner, no pair logit
+    d.train()
+    optimizer = torch.optim.Adam(d.parameters(), lr=1e-3)
+    for _ in range(40):  # real pairs: two different images; fake pairs: one image twice
+        x, y = torch.rand(2, 8, 3, 64, 64) * 2 - 1
+        loss = (StackGANLoss(pair_weight=1.0).pairs_discriminator(d(x, condition, pair_with=y).pair_logits,
+                                                                  d(x, condition, pair_with=x).pair_logits)["loss"])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    d.eval()
+    x, y = torch.rand(2, 8, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert (d(x, condition, pair_with=y).pair_logits > d(x, condition, pair_with=x).pair_logits).all()
+    with pytest.raises(ValueError, match="pair_with holds 4 images for 8"):
+        d(x, condition, pair_with=y[:4])
+    from s2i_hf.models.stackgan import StackGANConfig
+
+    plain = StackGANStage1Discriminator(StackGANConfig(**{**_pair_config().to_dict(), "pair_logits": False}))
+    with pytest.raises(ValueError, match="config.pair_logits"):
+        plain(x, condition, pair_with=y)
+
+
+def test_class_mates_are_other_images_of_the_class_drawn_repeatably_without_changing_the_other_draws(bird_corpus):
+    train = load_cub(bird_corpus, "train")
+    plain, paired = (StackGANTrainingData(train, 64, seed=3, class_mates=mates) for mates in (False, True))
+    classes = train["class_id"]
+    for index in range(len(train)):
+        item = paired[index]
+        assert torch.equal(item["pixel_values"], plain[index]["pixel_values"])  # the other draws are untouched
+        assert torch.equal(item["mate_pixel_values"], paired[index]["mate_pixel_values"])  # repeatable
+        mates = [j for j in range(len(train)) if classes[j] == classes[index] and j != index]
+        assert sorted(paired.mates[index]) == (mates or [index])
+    assert "mate_pixel_values" not in plain[0]
+
+
+def test_a_training_step_with_pairs_trains_both_players_on_them():
+    batch = _tiny_batch(mate_pixel_values=torch.rand(4, 3, 64, 64) * 2 - 1)
+    from s2i_hf.models.stackgan import StackGANStage1Discriminator, StackGANStage1Generator
+
+    torch.manual_seed(0)
+    g, d = StackGANStage1Generator(_pair_config()), StackGANStage1Discriminator(_pair_config())
+    opts = [torch.optim.Adam(m.parameters(), lr=2e-4) for m in (g, d)]
+    logs = training_step(g, d, *opts, StackGANLoss(attribute_sizes=[2, 2], pair_weight=2.0), batch,
+                         torch.Generator().manual_seed(0))
+    assert logs["d_pair_real"] > 0 and logs["d_pair_fake"] > 0 and logs["g_pair"] > 0
+    assert "d_pair_real" not in _tiny_step_logs(batch)  # off by default, and the mates then go unused

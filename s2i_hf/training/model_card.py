@@ -61,6 +61,12 @@ def _objective_options(config, data_args, training_args) -> str:
                     + (" with complementary partners" if training_args.complementary_interpolation else ""))
     if training_args.recolored_loss_weight:
         used.append(f"recoloured captions weight {training_args.recolored_loss_weight}")
+    for name, label in (("mode_seeking_weight", "mode seeking weight"),
+                        ("feature_matching_weight", "feature matching weight"),
+                        ("pair_loss_weight", "pair discriminator weight (two draws of a caption against two birds of "
+                                             "a class)")):
+        if getattr(training_args, name, 0):
+            used.append(f"{label} {getattr(training_args, name)}")
     return f" Beyond the reference: {'; '.join(used)}." if used else ""
 
 

@@ -12,7 +12,9 @@ char-CNN-RNN embeddings), asked for the colours either caption names, optionally
 complementary groups; with `recolored_weight` it also learns from training captions whose colour words were exchanged
 (`data/caption_recoloring.py`), embedded by the text encoder, asked for the colours they now name; with
 `draft_consistency_weight` Stage II's image, averaged down to 64 x 64, is held to the
-Stage-I draft it refines, so that it sharpens the draft instead of redrawing it.
+Stage-I draft it refines, so that it sharpens the draft instead of redrawing it; with `pair_weight` the
+discriminator also judges pairs (two renders of one class against two draws of one caption from two noises), so
+that a generator ignoring its noise is seen (PacGAN's packing within a condition, Lin et al. 2018).
 
 Attribute targets are soft: one block per group, a weight per value (CUB's certainty for real images, the colours
 the caption names for the generator), normalised in the loss; a block of zeros has no target.
@@ -64,12 +66,17 @@ class StackGANTrainingData(torch.utils.data.Dataset):
     `recolored_captions` (per image, captions with their colours exchanged) and their `recolored_embeddings`
     (images x captions x dim) add `recolored_embeds` and `recolored_attribute_targets` (one such caption drawn at
     random, and the colours it names).
+
+    `class_mates=True` adds `mate_pixel_values`: another image of the same class, drawn at random (the image
+    itself, cropped and flipped anew, where its class has no other), the real half of the pair discriminator's
+    pairs.
     """
 
     def __init__(self, dataset, image_size: int, seed: int = 0, captions_per_sample: int = 1,
                  attribute_values: dict[str, list[str]] | None = None,
                  real_attribute_targets: np.ndarray | None = None, preload: bool = True,
-                 recolored_captions: list[list[str]] | None = None, recolored_embeddings: np.ndarray | None = None):
+                 recolored_captions: list[list[str]] | None = None, recolored_embeddings: np.ndarray | None = None,
+                 class_mates: bool = False):
         self.dataset = dataset
         self.transform = StackGANImageTransform(image_size, train=True)
         self.seed, self.epoch = seed, 0
@@ -79,6 +86,12 @@ class StackGANTrainingData(torch.utils.data.Dataset):
             raise ValueError("attribute_values needs real_attribute_targets, one row per image")
         self.embeddings = dataset.with_format("numpy")["embeddings"][:].astype(np.float32)  # not via Python lists
         self.bboxes, self.class_ids = dataset["bbox"], dataset["class_id"]
+        self.mates = None
+        if class_mates:
+            members: dict[int, list[int]] = {}
+            for i, c in enumerate(self.class_ids):
+                members.setdefault(c, []).append(i)
+            self.mates = [[j for j in members[c] if j != i] or [i] for i, c in enumerate(self.class_ids)]
         self.images = [self._load(i) for i in range(len(dataset))] if preload else None
         if self.attribute_values:
             self.real_targets = torch.from_numpy(np.asarray(real_attribute_targets, np.float32))
@@ -121,6 +134,10 @@ class StackGANTrainingData(torch.utils.data.Dataset):
             pick = rng.randrange(len(self.recolored_embeddings[index]))
             item["recolored_embeds"] = torch.from_numpy(self.recolored_embeddings[index][pick])
             item["recolored_attribute_targets"] = self.recolored_targets[index][pick]
+        if self.mates is not None:  # drawn last, so that the other draws are those of a run without pairs
+            mate = rng.choice(self.mates[index])
+            image = self.images[mate] if self.images is not None else self._load(mate)
+            item["mate_pixel_values"] = torch.from_numpy(self.transform.random_crop_and_flip(image))
         return item
 
 
@@ -249,6 +266,7 @@ class StackGANLoss:
     draft_consistency_weight: float = 0.0
     mode_seeking_weight: float = 0.0
     feature_matching_weight: float = 0.0
+    pair_weight: float = 0.0
     augment: tuple[str, ...] = ()
 
     def discriminator(self, real_out, fake_out, attribute_targets: torch.Tensor | None = None,
@@ -290,6 +308,16 @@ class StackGANLoss:
             logs["g_draft_consistency"] = draft_consistency_loss(images, drafts)
             loss = loss + self.draft_consistency_weight * logs["g_draft_consistency"]
         return {"loss": loss, **logs}
+
+    def pairs_discriminator(self, real_pair_logits: torch.Tensor, fake_pair_logits: torch.Tensor) -> dict:
+        """D learns real pairs (two renders of a class) from generated ones (one caption, two noises)."""
+        real, fake = _bce(real_pair_logits, True), _bce(fake_pair_logits, False)
+        return {"loss": self.pair_weight * (real + fake) / 2, "d_pair_real": real, "d_pair_fake": fake}
+
+    def pairs_generator(self, fake_pair_logits: torch.Tensor) -> dict:
+        """G's two images of one caption must pass as two birds of a class: not copies of one."""
+        adversarial = _bce(fake_pair_logits, True)
+        return {"loss": self.pair_weight * adversarial, "g_pair": adversarial}
 
     def interpolated(self, fake_out, caption_attribute_targets: torch.Tensor | None = None) -> dict:
         """GAN-INT: images from the mean of two captions' embeddings must look real for that mean (and show the
@@ -349,14 +377,30 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
                         device=embeds.device, dtype=embeds.dtype)
     fake = generator(embeds, noise=noise, generator=noise_rng)
     mu = fake.mu.detach()  # D is conditioned on the text's mu, without training the conditioning through D
+    pair = None
+    if loss_fn.mode_seeking_weight or loss_fn.pair_weight:
+        # half the batch twice more, at the conditioning's mean (as the demo draws at inference) and two noises:
+        # the images must differ as the noise z does, not only as the sampled conditioning does
+        half = max(1, embeds.shape[0] // 2)
+        noises = torch.randn((2, half, noise.shape[1]), generator=noise_rng, device=noise.device, dtype=noise.dtype)
+        pair = [generator(embeds[:half], noise=z, condition_noise_scale=0.0).images for z in noises]
 
-    def judge(images, condition, **kwargs):  # D sees every image through the same random augmentations
-        return discriminator(diff_augment(images, loss_fn.augment, noise_rng) if loss_fn.augment else images,
-                             condition, **kwargs)
+    def judge(images, condition, pair_with=None, **kwargs):  # D sees every image through the same augmentations
+        if loss_fn.augment:
+            images = diff_augment(images, loss_fn.augment, noise_rng)
+            pair_with = diff_augment(pair_with, loss_fn.augment, noise_rng) if pair_with is not None else None
+        return discriminator(images, condition, **({"pair_with": pair_with} if pair_with is not None else {}),
+                             **kwargs)
 
-    real_out = judge(pixel_values, mu, wrong_condition=mu[wrong])
+    mates = batch.get("mate_pixel_values") if loss_fn.pair_weight else None
+    real_out = judge(pixel_values, mu, wrong_condition=mu[wrong], pair_with=mates)
     d_losses = loss_fn.discriminator(real_out, judge(fake.images.detach(), mu), batch.get("attribute_targets"),
                                      batch.get("caption_attribute_targets"))
+    if loss_fn.pair_weight:
+        fake_pairs = judge(pair[0].detach(), mu[:half], pair_with=pair[1].detach()).pair_logits
+        term = loss_fn.pairs_discriminator(real_out.pair_logits, fake_pairs)
+        d_losses["loss"] = d_losses["loss"] + term.pop("loss")
+        d_losses.update(term)
     d_optimizer.zero_grad(set_to_none=True)
     backward(d_losses["loss"])
     d_optimizer.step()
@@ -368,13 +412,12 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
                                                                real_out.image_features.detach().flatten(1))
         g_losses["loss"] = g_losses["loss"] + loss_fn.feature_matching_weight * g_losses["g_feature_matching"]
     if loss_fn.mode_seeking_weight:
-        # half the batch twice more, at the conditioning's mean (as the demo draws at inference) and two noises:
-        # the images must differ as the noise z does, not only as the sampled conditioning does
-        half = max(1, embeds.shape[0] // 2)
-        noises = torch.randn((2, half, noise.shape[1]), generator=noise_rng, device=noise.device, dtype=noise.dtype)
-        pair = [generator(embeds[:half], noise=z, condition_noise_scale=0.0).images for z in noises]
         g_losses["g_mode_seeking"] = mode_seeking_loss(*pair, *noises)
         g_losses["loss"] = g_losses["loss"] + loss_fn.mode_seeking_weight * g_losses["g_mode_seeking"]
+    if loss_fn.pair_weight:
+        term = loss_fn.pairs_generator(judge(pair[0], mu[:half], pair_with=pair[1]).pair_logits)
+        g_losses["loss"] = g_losses["loss"] + term.pop("loss")
+        g_losses.update(term)
     if loss_fn.interpolation_weight:
         # the partner is of another class (as for the wrong pairs), so the mean asks for something new
         labels = batch.get("caption_attribute_targets")

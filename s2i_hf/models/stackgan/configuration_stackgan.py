@@ -61,6 +61,10 @@ class StackGANConfig(PreTrainedConfig):
         judges the image alone, as Stage II's does (and StackGAN-v2's joint conditional-unconditional loss): "is
         this a bird at all", apart from "is it the bird the text asks for", so realism is not left to a logit that
         the conditioning and the attribute head also pull on. Stage II always has it.
+    pair_logits (`bool`, defaults to False): not in the reference. Stage I's discriminator also judges pairs of
+        images: two real renders of one class against two images the generator drew for one caption from two
+        noises (PacGAN's packing, Lin et al. 2018, within a condition). A generator that ignores its noise draws
+        two copies of one bird, which no real pair is; one image at a time, no discriminator can see that.
     text_embeddings_from_encoder (`bool`, defaults to False): not in the reference. Trained on the embeddings a
         trained text encoder gives the training captions (`--text_encoder`), not on the dataset's char-CNN-RNN
         rows: the space the speech-to-image pipeline feeds it. A Stage II must then be trained the same way.
@@ -91,6 +95,7 @@ class StackGANConfig(PreTrainedConfig):
     unconditional_logits: bool = False
     stage2_detail_lowpass: str = "block"
     spectral_norm: bool = False
+    pair_logits: bool = False
 
     def validate_architecture(self):
         """Part of `@strict`-powered validation: the widths must survive the halvings of the up-blocks."""

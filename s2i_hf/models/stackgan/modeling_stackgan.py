@@ -114,13 +114,15 @@ class StackGANGeneratorOutput(ModelOutput):
 class StackGANDiscriminatorOutput(ModelOutput):
     """`logits`: text-conditioned real/fake logit per image; `wrong_logits`: the same images against a mismatched
     condition; `unconditional_logits`: Stage II's image-only logit;
-    `attribute_logits`: one block of logits per `config.auxiliary_attributes` entry, concatenated (or None)."""
+    `attribute_logits`: one block of logits per `config.auxiliary_attributes` entry, concatenated (or None);
+    `pair_logits`: with `config.pair_logits` and `pair_with`, one logit per pair (image, its partner)."""
 
     logits: torch.FloatTensor | None = None
     wrong_logits: torch.FloatTensor | None = None
     unconditional_logits: torch.FloatTensor | None = None
     attribute_logits: torch.FloatTensor | None = None
     image_features: torch.FloatTensor | None = None
+    pair_logits: torch.FloatTensor | None = None
 
 
 class StackGANPreTrainedModel(PreTrainedModel):
@@ -253,6 +255,21 @@ class ConditionalLogits(nn.Module):
         return self.logit(image_code).view(-1) + projected
 
 
+class PairLogits(nn.Module):
+    """One logit for a pair of image codes: is this how two birds of one class differ? From the codes' sum and
+    absolute difference (symmetric in the two), conv3x3 -> 8w, norm, LeakyReLU, conv4x4 stride 4 -> 1. Two copies
+    of one image have a difference of zero, which real pairs of a class never have."""
+
+    def __init__(self, config: StackGANConfig):
+        super().__init__()
+        width, spectral = config.discriminator_width * 8, config.spectral_norm
+        self.joint = nn.Sequential(*conv_norm_act(2 * width, width, config.leaky_relu_slope, spectral))
+        self.logit = normalized(nn.Conv2d(width, 1, kernel_size=4, stride=4), spectral)
+
+    def forward(self, code: torch.Tensor, partner_code: torch.Tensor) -> torch.Tensor:
+        return self.logit(self.joint(torch.cat([code + partner_code, (code - partner_code).abs()], dim=1))).view(-1)
+
+
 class AttributeHead(nn.Module):
     """AC-GAN's auxiliary classifier: the flattened 8w x 4 x 4 image code -> logits of every attribute value."""
 
@@ -280,20 +297,33 @@ class StackGANStage1Discriminator(StackGANPreTrainedModel):
         self.unconditional_logits = (ConditionalLogits(config, conditional=False) if config.unconditional_logits
                                      else None)
         self.attribute_head = AttributeHead(config) if config.auxiliary_attributes else None
+        self.pair_logits = PairLogits(config) if config.pair_logits else None
         self.post_init()
 
     def forward(self, pixel_values: torch.Tensor, condition: torch.Tensor,
-                wrong_condition: torch.Tensor | None = None) -> StackGANDiscriminatorOutput:
+                wrong_condition: torch.Tensor | None = None,
+                pair_with: torch.Tensor | None = None) -> StackGANDiscriminatorOutput:
         """`wrong_condition`: the condition of another class's caption, scored against the same images (the
-        matching-aware term) without encoding them twice."""
+        matching-aware term) without encoding them twice. `pair_with` (with `config.pair_logits`): a partner
+        image for each image, judged as a pair (`pair_logits`)."""
         self._check_images(pixel_values, self.config.stage1_image_size)
         code = self.encode_image(pixel_values)
+        pair_logits = None
+        if pair_with is not None:
+            if self.pair_logits is None:
+                raise ValueError("pair_with needs a discriminator built with config.pair_logits=True")
+            self._check_images(pair_with, self.config.stage1_image_size)
+            if pair_with.shape[0] != pixel_values.shape[0]:
+                raise ValueError(f"pair_with holds {pair_with.shape[0]} images for {pixel_values.shape[0]} images: "
+                                 "one partner each")
+            pair_logits = self.pair_logits(code, self.encode_image(pair_with))
         return StackGANDiscriminatorOutput(
             logits=self.conditional_logits(code, condition),
             wrong_logits=self.conditional_logits(code, wrong_condition) if wrong_condition is not None else None,
             unconditional_logits=self.unconditional_logits(code) if self.unconditional_logits is not None else None,
             attribute_logits=self.attribute_head(code) if self.attribute_head is not None else None,
             image_features=code,
+            pair_logits=pair_logits,
         )
 
 
