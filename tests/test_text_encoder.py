@@ -186,3 +186,21 @@ def test_direct_character_encoding_is_what_the_tokenizer_returns():
         assert torch.equal(got.input_ids, expected.input_ids) and torch.equal(got.attention_mask, expected.attention_mask)
     with pytest.raises(ValueError, match="max_length must leave room for a character and </s>, got 1"):
         tok.encode_batch(["a"], 1)
+
+
+def test_the_embedding_cache_stays_under_its_bound_dropping_the_least_recently_used(tmp_path, monkeypatch):
+    import os
+
+    from s2i_hf.training.text_encoder import prune_embedding_cache
+
+    for age, name in enumerate(["old", "used", "new"]):
+        np.save(tmp_path / f"{name}.npy", np.zeros(2**16, np.float32))  # 256 KiB each
+        os.utime(tmp_path / f"{name}.npy", (1000 * (age + 1), 1000 * (age + 1)))
+    os.utime(tmp_path / "used.npy")  # read just now
+    monkeypatch.setenv("S2I_HF_EMBEDDING_CACHE_MB", "0.6")
+    removed = prune_embedding_cache(tmp_path, keep=tmp_path / "new.npy")
+    assert [p.name for p in removed] == ["old.npy"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.npy", "used.npy"]
+    monkeypatch.setenv("S2I_HF_EMBEDDING_CACHE_MB", "0")  # nothing may stay but the entry just written
+    prune_embedding_cache(tmp_path, keep=tmp_path / "new.npy")
+    assert [p.name for p in tmp_path.iterdir()] == ["new.npy"]

@@ -211,6 +211,7 @@ def embed_caption_lists(captions: list[list[str]], text_encoder: str, batch_size
     cache = _embedding_cache_path(folder, flat)
     if cache is not None and cache.is_file():
         embeds = np.load(cache, allow_pickle=False)  # what an earlier run embedded: Stage II asks what Stage I did
+        os.utime(cache)  # recently used: the last to be pruned
     else:  # the encoder is loaded only when there is something to embed
         model, tokenizer = AutoModel.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
         embeds = embed_texts(model, tokenizer, flat, batch_size).numpy()
@@ -219,7 +220,25 @@ def embed_caption_lists(captions: list[list[str]], text_encoder: str, batch_size
             staging = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npy")  # renamed when whole
             np.save(staging, embeds)
             os.replace(staging, cache)
+            prune_embedding_cache(cache.parent, keep=cache)
     return embeds.reshape(len(captions), per_image.pop(), -1)
+
+
+def prune_embedding_cache(folder: Path, keep: Path | None = None) -> list[Path]:
+    """Bound the embedding cache: while its files together exceed S2I_HF_EMBEDDING_CACHE_MB (default 1024), the
+    least recently used go (never `keep`, the entry just written). Every encoder trained and every caption set
+    embedded adds an entry; without a bound, many runs fill the disk. Returns the files removed."""
+    limit = float(os.environ.get("S2I_HF_EMBEDDING_CACHE_MB", "1024")) * 2**20
+    entries = sorted(folder.glob("*.npy"), key=lambda f: f.stat().st_atime)  # least recently used first
+    total, removed = sum(f.stat().st_size for f in entries), []
+    for entry in entries:
+        if total <= limit:
+            break
+        if entry != keep and not entry.name.endswith(".tmp.npy"):  # another process's file being written
+            total -= entry.stat().st_size
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
 
 
 def _embedding_cache_path(folder: Path, texts: list[str]) -> Path | None:
