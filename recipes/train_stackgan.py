@@ -145,6 +145,9 @@ class GANTrainingArguments:
     pair_loss_weight: float = field(default=0.0, metadata={
         "help": "Stage I: D also judges pairs, two renders of a class against two draws of one caption from two "
                 "noises, so G must vary its birds with the noise (PacGAN-style; 0: the reference)"})
+    pair_head_only: bool = field(default=False, metadata={
+        "help": "with pair_loss_weight: D's pair loss trains its pair head only, not the image encoder that its "
+                "other logits and the attribute head share"})
     use_ema: bool = True
     ema_decay: float = 0.999
     channels_last: bool = field(default=True, metadata={"help": "NHWC convolutions (faster on CPU and GPU)"})
@@ -186,6 +189,8 @@ def check_options(model_args, data_args, args):
         raise SystemExit("stage2_upsample_mode sets Stage II's own up-blocks: it needs --stage 2")
     if model_args.stage2_detail_lowpass not in ("block", "smooth"):
         raise SystemExit(f"stage2_detail_lowpass {model_args.stage2_detail_lowpass!r}: block or smooth")
+    if args.pair_head_only and not args.pair_loss_weight:
+        raise SystemExit("pair_head_only sets how D learns the pair term: it needs pair_loss_weight > 0")
     if args.pair_loss_weight and model_args.stage != 1:
         raise SystemExit("pair_loss_weight judges pairs of Stage I's draws (Stage II keeps its drafts' variety): it "
                          "needs --stage 1")
@@ -347,6 +352,7 @@ def main(argv=None):
                            draft_consistency_weight=args.draft_consistency_weight,
                            mode_seeking_weight=args.mode_seeking_weight,
                            feature_matching_weight=args.feature_matching_weight, pair_weight=args.pair_loss_weight,
+                           pair_head_only=args.pair_head_only,
                            augment=tuple(args.diff_augment))
 
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state

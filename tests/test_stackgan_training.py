@@ -313,3 +313,17 @@ def test_a_training_step_with_pairs_trains_both_players_on_them():
                          torch.Generator().manual_seed(0))
     assert logs["d_pair_real"] > 0 and logs["d_pair_fake"] > 0 and logs["g_pair"] > 0
     assert "d_pair_real" not in _tiny_step_logs(batch)  # off by default, and the mates then go unused
+
+
+def test_pair_head_only_keeps_the_pair_loss_out_of_the_shared_image_encoder():
+    from s2i_hf.models.stackgan import StackGANStage1Discriminator
+
+    torch.manual_seed(0)
+    d = StackGANStage1Discriminator(_pair_config())
+    x, y, condition = torch.rand(4, 3, 64, 64), torch.rand(4, 3, 64, 64), torch.randn(4, 8)
+    for head_only in (True, False):
+        d.zero_grad(set_to_none=True)
+        d(x, condition, pair_with=y, pair_head_only=head_only).pair_logits.sum().backward()
+        encoder_grads = [p.grad for p in d.encode_image.parameters()]
+        assert all(p.grad is not None for p in d.pair_logits.parameters())
+        assert all(g is None for g in encoder_grads) == head_only

@@ -267,6 +267,7 @@ class StackGANLoss:
     mode_seeking_weight: float = 0.0
     feature_matching_weight: float = 0.0
     pair_weight: float = 0.0
+    pair_head_only: bool = False
     augment: tuple[str, ...] = ()
 
     def discriminator(self, real_out, fake_out, attribute_targets: torch.Tensor | None = None,
@@ -393,11 +394,13 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
                              **kwargs)
 
     mates = batch.get("mate_pixel_values") if loss_fn.pair_weight else None
-    real_out = judge(pixel_values, mu, wrong_condition=mu[wrong], pair_with=mates)
+    head_only = {"pair_head_only": True} if loss_fn.pair_head_only else {}
+    real_out = judge(pixel_values, mu, wrong_condition=mu[wrong], pair_with=mates,
+                     **(head_only if mates is not None else {}))
     d_losses = loss_fn.discriminator(real_out, judge(fake.images.detach(), mu), batch.get("attribute_targets"),
                                      batch.get("caption_attribute_targets"))
     if loss_fn.pair_weight:
-        fake_pairs = judge(pair[0].detach(), mu[:half], pair_with=pair[1].detach()).pair_logits
+        fake_pairs = judge(pair[0].detach(), mu[:half], pair_with=pair[1].detach(), **head_only).pair_logits
         term = loss_fn.pairs_discriminator(real_out.pair_logits, fake_pairs)
         d_losses["loss"] = d_losses["loss"] + term.pop("loss")
         d_losses.update(term)

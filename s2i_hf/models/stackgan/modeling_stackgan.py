@@ -301,11 +301,12 @@ class StackGANStage1Discriminator(StackGANPreTrainedModel):
         self.post_init()
 
     def forward(self, pixel_values: torch.Tensor, condition: torch.Tensor,
-                wrong_condition: torch.Tensor | None = None,
-                pair_with: torch.Tensor | None = None) -> StackGANDiscriminatorOutput:
+                wrong_condition: torch.Tensor | None = None, pair_with: torch.Tensor | None = None,
+                pair_head_only: bool = False) -> StackGANDiscriminatorOutput:
         """`wrong_condition`: the condition of another class's caption, scored against the same images (the
         matching-aware term) without encoding them twice. `pair_with` (with `config.pair_logits`): a partner
-        image for each image, judged as a pair (`pair_logits`)."""
+        image for each image, judged as a pair (`pair_logits`); `pair_head_only`: the pair logit's gradient reaches
+        the pair head alone, not the image encoder the other logits share (for the discriminator's own step)."""
         self._check_images(pixel_values, self.config.stage1_image_size)
         code = self.encode_image(pixel_values)
         pair_logits = None
@@ -316,7 +317,12 @@ class StackGANStage1Discriminator(StackGANPreTrainedModel):
             if pair_with.shape[0] != pixel_values.shape[0]:
                 raise ValueError(f"pair_with holds {pair_with.shape[0]} images for {pixel_values.shape[0]} images: "
                                  "one partner each")
-            pair_logits = self.pair_logits(code, self.encode_image(pair_with))
+            if pair_head_only:
+                with torch.no_grad():
+                    partner = self.encode_image(pair_with)
+                pair_logits = self.pair_logits(code.detach(), partner)
+            else:
+                pair_logits = self.pair_logits(code, self.encode_image(pair_with))
         return StackGANDiscriminatorOutput(
             logits=self.conditional_logits(code, condition),
             wrong_logits=self.conditional_logits(code, wrong_condition) if wrong_condition is not None else None,
