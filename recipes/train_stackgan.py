@@ -148,6 +148,9 @@ class GANTrainingArguments:
     pair_head_only: bool = field(default=False, metadata={
         "help": "with pair_loss_weight: D's pair loss trains its pair head only, not the image encoder that its "
                 "other logits and the attribute head share"})
+    pair_attributes: bool = field(default=False, metadata={
+        "help": "with pair_loss_weight and auxiliary_attributes: both images of each generated pair are also asked "
+                "for the colours their caption names (the attribute loss, as the main fakes)"})
     use_ema: bool = True
     ema_decay: float = 0.999
     channels_last: bool = field(default=True, metadata={"help": "NHWC convolutions (faster on CPU and GPU)"})
@@ -191,6 +194,9 @@ def check_options(model_args, data_args, args):
         raise SystemExit(f"stage2_detail_lowpass {model_args.stage2_detail_lowpass!r}: block or smooth")
     if args.pair_head_only and not args.pair_loss_weight:
         raise SystemExit("pair_head_only sets how D learns the pair term: it needs pair_loss_weight > 0")
+    if args.pair_attributes and not (args.pair_loss_weight and model_args.auxiliary_attributes):
+        raise SystemExit("pair_attributes asks the pairs' images for their colours: it needs pair_loss_weight > 0 "
+                         "and auxiliary_attributes")
     if args.pair_loss_weight and model_args.stage != 1:
         raise SystemExit("pair_loss_weight judges pairs of Stage I's draws (Stage II keeps its drafts' variety): it "
                          "needs --stage 1")
@@ -352,7 +358,7 @@ def main(argv=None):
                            draft_consistency_weight=args.draft_consistency_weight,
                            mode_seeking_weight=args.mode_seeking_weight,
                            feature_matching_weight=args.feature_matching_weight, pair_weight=args.pair_loss_weight,
-                           pair_head_only=args.pair_head_only,
+                           pair_head_only=args.pair_head_only, pair_attributes=args.pair_attributes,
                            augment=tuple(args.diff_augment))
 
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state

@@ -153,6 +153,7 @@ def test_full_cub_presets_build_and_take_a_step_on_a_batch_of_two(bird_corpus, t
     (["--pair_loss_weight", "1", "--stage", "2"], "pair_loss_weight judges pairs of Stage I's draws"),
     (["--pair_loss_weight", "-1"], r"pair_loss_weight \(-1.0\) must be >= 0"),
     (["--pair_head_only", "true"], "pair_head_only sets how D learns the pair term: it needs pair_loss_weight"),
+    (["--pair_attributes", "true", "--pair_loss_weight", "1"], "pair_attributes .* needs .* auxiliary_attributes"),
 ])
 def test_pair_options_are_checked_before_training(bird_corpus, tmp_path, options, message):
     import importlib.util

@@ -312,6 +312,14 @@ def test_a_training_step_with_pairs_trains_both_players_on_them():
     logs = training_step(g, d, *opts, StackGANLoss(attribute_sizes=[2, 2], pair_weight=2.0), batch,
                          torch.Generator().manual_seed(0))
     assert logs["d_pair_real"] > 0 and logs["d_pair_fake"] > 0 and logs["g_pair"] > 0
+    assert "g_pair_attributes" not in logs
+    torch.manual_seed(0)
+    g, d = StackGANStage1Generator(_pair_config()), StackGANStage1Discriminator(_pair_config())
+    opts = [torch.optim.Adam(m.parameters(), lr=2e-4) for m in (g, d)]
+    asked = training_step(g, d, *opts, StackGANLoss(attribute_sizes=[2, 2], pair_weight=2.0, pair_attributes=True),
+                          batch, torch.Generator().manual_seed(0))
+    assert asked["g_pair_attributes"] > 0 and asked["d_loss"] == logs["d_loss"]  # D's step is the same
+    assert asked["g_loss"] > logs["g_loss"]  # the pairs' colours are asked for on top
     assert "d_pair_real" not in _tiny_step_logs(batch)  # off by default, and the mates then go unused
 
 

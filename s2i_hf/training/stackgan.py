@@ -268,6 +268,7 @@ class StackGANLoss:
     feature_matching_weight: float = 0.0
     pair_weight: float = 0.0
     pair_head_only: bool = False
+    pair_attributes: bool = False
     augment: tuple[str, ...] = ()
 
     def discriminator(self, real_out, fake_out, attribute_targets: torch.Tensor | None = None,
@@ -315,10 +316,18 @@ class StackGANLoss:
         real, fake = _bce(real_pair_logits, True), _bce(fake_pair_logits, False)
         return {"loss": self.pair_weight * (real + fake) / 2, "d_pair_real": real, "d_pair_fake": fake}
 
-    def pairs_generator(self, fake_pair_logits: torch.Tensor) -> dict:
-        """G's two images of one caption must pass as two birds of a class: not copies of one."""
+    def pairs_generator(self, fake_pair_logits: torch.Tensor, attribute_logits: list[torch.Tensor] = (),
+                        caption_attribute_targets: torch.Tensor | None = None) -> dict:
+        """G's two images of one caption must pass as two birds of a class: not copies of one. With
+        `pair_attributes`, each must also show the colours its caption names (`attribute_logits`: D's attribute
+        head on each image of the pairs), so that the variety the pairs ask for is not taken from the colours."""
         adversarial = _bce(fake_pair_logits, True)
-        return {"loss": self.pair_weight * adversarial, "g_pair": adversarial}
+        logs = {"loss": self.pair_weight * adversarial, "g_pair": adversarial}
+        if self.pair_attributes and attribute_logits and caption_attribute_targets is not None:
+            logs["g_pair_attributes"] = sum(attribute_loss(a, caption_attribute_targets, self.attribute_sizes)
+                                            for a in attribute_logits) / len(attribute_logits)
+            logs["loss"] = logs["loss"] + self.attribute_weight * logs["g_pair_attributes"]
+        return logs
 
     def interpolated(self, fake_out, caption_attribute_targets: torch.Tensor | None = None) -> dict:
         """GAN-INT: images from the mean of two captions' embeddings must look real for that mean (and show the
@@ -418,7 +427,12 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
         g_losses["g_mode_seeking"] = mode_seeking_loss(*pair, *noises)
         g_losses["loss"] = g_losses["loss"] + loss_fn.mode_seeking_weight * g_losses["g_mode_seeking"]
     if loss_fn.pair_weight:
-        term = loss_fn.pairs_generator(judge(pair[0], mu[:half], pair_with=pair[1]).pair_logits)
+        first = judge(pair[0], mu[:half], pair_with=pair[1])
+        attributes, targets = [], batch.get("caption_attribute_targets")
+        if loss_fn.pair_attributes and first.attribute_logits is not None and targets is not None:
+            attributes = [first.attribute_logits, judge(pair[1], mu[:half]).attribute_logits]
+            targets = targets[:half]
+        term = loss_fn.pairs_generator(first.pair_logits, attributes, targets)
         g_losses["loss"] = g_losses["loss"] + term.pop("loss")
         g_losses.update(term)
     if loss_fn.interpolation_weight:
