@@ -19,7 +19,8 @@ the classifier's feature space; realism (`realism`): in the space of a feature n
 images (`--feature_net`), the Fréchet distance to the real test renders beside its real-vs-real floor (and, for a
 Stage II, beside its drafts upsampled), a classifier two-sample test's held-out accuracy (0.5: indistinguishable)
 and the strongest periodic peak of the spectrum, at 256 px and for the 64 px drafts; the diversity of 4 seeds per
-caption against real renders of the class (1.0: as varied as the data); and with `--checkpoints` the same accuracy for every checkpoint-<step>/generator_ema,
+caption against real renders of the class (1.0: as varied as the data), with a grid of them beside the model
+(evaluation_seeds.png: a real render of each caption's class, then four seeds); and with `--checkpoints` the same accuracy for every checkpoint-<step>/generator_ema,
 with its training minutes (the learning curve). Writes a sample grid next to the model: a row of real test renders, then rows
 of images generated from their captions. The classifier is trained on the real train-class images
 the first time (about a minute) and kept in --classifier.
@@ -51,6 +52,7 @@ from s2i_hf.metrics.realism import (
     diversity_ratio,
     fit_feature_net,
     realism_report,
+    resize,
     same_class_renders,
 )
 from s2i_hf.training.arguments import parse_args
@@ -114,6 +116,12 @@ def realism_and_diversity(args, generator, net, test, images: torch.Tensor, draf
     result["diversity"] = diversity_ratio(net.features(per_seed.flatten(0, 1)).view(len(few), 4, -1),
                                           net.features(same_class).view(len(few), 4, -1), seed=args.seed)
     result["diversity"]["size_px"] = images.shape[-1]
+    # what the figure measures, to look at: a real render of each caption's class, then the caption's four seeds
+    columns = min(8, len(few))
+    shown = torch.cat([resize(real[[i for i, _ in pairs[:columns]]], images.shape[-1]),
+                       per_seed[:columns].transpose(0, 1).flatten(0, 1)])
+    make_image_grid(pt_to_pil(shown), rows=5, cols=columns).save(Path(args.model) / "evaluation_seeds.png")
+    result["diversity"]["seed_grid"] = str(Path(args.model) / "evaluation_seeds.png")
     return result
 
 

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 import torch
+from PIL import Image
 from recipe_helpers import run_recipe
 
 import numpy as np
@@ -98,6 +99,10 @@ def test_evaluate_stackgan_prints_accuracies_and_distances(bird_corpus, tmp_path
     assert set(result["train_class_rate"]) == {"generated", "real"}
     assert all(0.0 <= v <= 1.0 for v in result["train_class_rate"].values())
     assert (tmp_path / "judge" / "model.safetensors").is_file() and (tmp_path / "g" / "evaluation_samples.png").is_file()
+    # the diversity figure beside what it measures: a real render per caption's class, then four seeds of each
+    assert 0.0 <= result["realism"]["diversity"]["ratio"]
+    with Image.open(result["realism"]["diversity"]["seed_grid"]) as grid:
+        assert grid.size == (8 * 64, 5 * 64)
 
 
 @pytest.mark.guide  # a real-format folder as the real-data guide meets it; CI runs the group (make test-guide)
