@@ -86,6 +86,95 @@ def _done(marker: Path) -> bool:
     return marker.is_file()
 
 
+class _Timings:
+    """Minutes per step, the threads each ran on, and the demo's own wall-clock minutes, kept in D/timings.json over
+    every resumed run; two steps finish side by side, so one writer at a time."""
+
+    def __init__(self, out: Path):
+        self.path = out / "timings.json"
+        saved = json.loads(self.path.read_text()) if self.path.is_file() else {}
+        self.steps: dict[str, float] = saved.get("steps", {} if "wall_minutes" in saved else saved)
+        self.threads: dict[str, int] = saved.get("threads", {})
+        self.wall_before, self.wall_start = saved.get("wall_minutes", 0.0), time.perf_counter()
+        self.lock = threading.Lock()
+
+    def add(self, step: str, minutes: float, threads: int | None = None) -> float:
+        with self.lock:
+            self.steps[step] = round(self.steps.get(step, 0.0) + minutes, 2)
+            if threads:
+                self.threads[step] = threads
+        return self.save()
+
+    def save(self) -> float:
+        with self.lock:
+            wall = round(self.wall_before + (time.perf_counter() - self.wall_start) / 60, 2)
+            staging = self.path.with_suffix(".json.tmp")  # renamed when whole: a resumed demo never reads half a file
+            staging.write_text(json.dumps({"steps": self.steps, "threads": self.threads, "wall_minutes": wall},
+                                          indent=2))
+            os.replace(staging, self.path)
+            return wall
+
+
+def _commands(out: Path, bf16: bool, speech_clips: int, birds: int, seed: int, report_clips: int, scale: str,
+              stage1_minutes: float | None, stage2_minutes: float | None) -> dict[str, list]:
+    """Every step's command, as a user would type it. Every model trains a fixed number of steps (the same model on
+    any CPU), in bf16 only where the CPU runs it natively (elsewhere it is emulated and far slower): the Trainer
+    recipes through `--bf16`, the GAN loop through accelerate's mixed precision. Each training resumes from its
+    latest checkpoint."""
+    py, launch = sys.executable, [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+                                  str(REPO / "accelerate_configs" / "cpu.yaml")]
+    trainer_bf16 = ["--bf16", "true"] if bf16 else []
+    resume = ["--resume_from_checkpoint", "latest"]
+    gan_launch = [*launch, "--mixed_precision", "bf16"] if bf16 else launch
+    text_space = ["--text_encoder", out / "text_encoder"]  # StackGAN learns what the pipeline will feed it
+    synth = [py, "-m", "s2i_hf", "synth"]
+
+    def test_speech(name: str, clips: int, seed_offset: int, *options) -> list:
+        return [*synth, "speech", out / name, "--n", clips, "--seed", seed + seed_offset, "--voices", "unseen",
+                *options, "--num_workers", 1, "--overwrite"]
+
+    def stackgan(stage: int, minutes: float | None, *options) -> list:
+        return [*gan_launch, REPO / "recipes/train_stackgan.py", "--stage", stage, "--config",
+                CONFIGS / f"stackgan_stage{stage}_{scale}.yaml", "--dataset_dir", out / "birds", *options,
+                "--output_dir", out / f"stage{stage}", *text_space, *resume,
+                *(["--max_train_minutes", minutes] if minutes else [])]
+
+    return {
+        # corpora: synthesis writes OUT.staging and renames it when complete
+        "speech": [*synth, "speech", out / "speech", "--n", speech_clips, "--seed", seed, "--overwrite"],
+        "birds": [*synth, "birds", out / "birds", "--n", birds, "--seed", seed, "--overwrite"],
+        # test sets of what training never heard: other voices reading captions, requests in other sentence shapes,
+        # and the other engines' unseen voices, festival's HTS voice (an engine configuration training never hears)
+        # among them: the report scores each engine
+        "speech_unseen_voices": test_speech("speech_unseen_voices", report_clips, 1, "--phrasing", "captions"),
+        "speech_unseen_phrasing": test_speech("speech_unseen_phrasing", report_clips, 2, "--phrasing", "unseen"),
+        "speech_unseen_engines": test_speech("speech_unseen_engines", 2 * report_clips, 3, "--engines",
+                                             UNSEEN_ENGINES, "--phrasing", "captions"),
+        "text_encoder": [*launch, REPO / "recipes/train_text_encoder.py", "--config",
+                         CONFIGS / f"text_encoder_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
+                         out / "text_encoder", *resume, *trainer_bf16],
+        "asr": [*launch, REPO / "recipes/train_asr.py", "--config", CONFIGS / f"asr_{scale}.yaml", "--dataset_dir",
+                out / "speech", "--test_speaker", "en-us+f4", "--output_dir", out / "asr", *resume, *trainer_bf16],
+        "judges": [py, REPO / "recipes/train_judges.py", "--dataset_dir", out / "birds", "--output_dir", out,
+                   "--seed", seed],
+        "stage1": stackgan(1, stage1_minutes),
+        "stage2": stackgan(2, stage2_minutes, "--stage1_model", out / "stage1"),
+        "bundle": [py, REPO / "recipes/build_pipeline.py", "--asr", out / "asr", "--text_encoder",
+                   out / "text_encoder", "--stage1", out / "stage1", "--stage2", out / "stage2", "--output_dir",
+                   out / "bundle"],
+    }
+
+
+# The schedule: phases one after the other, each a list of lanes run side by side. The ASR needs nothing of the
+# GAN: it trains in one lane, then the judges of the report learn from the real renders, while Stage I and then
+# Stage II train in the other, which then speaks the test sets (only the report reads them).
+SCHEDULE = [
+    [["speech"]], [["birds"]], [["text_encoder"]],
+    [["asr", "judges"], ["stage1", "stage2", "speech_unseen_voices", "speech_unseen_phrasing", "speech_unseen_engines"]],
+    [["bundle"]],
+]
+
+
 def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed: int = 0, report_clips: int = 64,
              stage1_minutes: float | None = None, stage2_minutes: float | None = None, scale: str = "demo") -> dict:
     """`scale="tiny"` uses the test presets (a smoke run of every step in a few minutes)."""
@@ -96,29 +185,12 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
     logs, marks = out / "logs", out / ".done"
     logs.mkdir(parents=True, exist_ok=True)
     marks.mkdir(exist_ok=True)
-    # minutes per step, and the demo's own wall-clock minutes (two steps run side by side), over every resumed run
-    saved = json.loads((out / "timings.json").read_text()) if (out / "timings.json").is_file() else {}
-    timings: dict[str, float] = saved.get("steps", {} if "wall_minutes" in saved else saved)
-    threads: dict[str, int] = saved.get("threads", {})
-    wall_before, wall_start = saved.get("wall_minutes", 0.0), time.perf_counter()
-    py, launch = sys.executable, [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-                                  str(REPO / "accelerate_configs" / "cpu.yaml")]
+    timings = _Timings(out)
 
     from tqdm.auto import tqdm
 
-    progress = tqdm(total=12, desc="s2i demo", unit="step")
-
+    progress = tqdm(total=1 + sum(len(lane) for phase in SCHEDULE for lane in phase), desc="s2i demo", unit="step")
     say = progress.write  # above the bar, on stdout
-
-    timings_lock = threading.Lock()  # two steps finish side by side: one writer at a time
-
-    def save_timings():
-        with timings_lock:
-            wall = round(wall_before + (time.perf_counter() - wall_start) / 60, 2)
-            staging = out / "timings.json.tmp"  # renamed when whole: a resumed demo never reads half a file
-            staging.write_text(json.dumps({"steps": timings, "threads": threads, "wall_minutes": wall}, indent=2))
-            os.replace(staging, out / "timings.json")
-            return wall
 
     def step(name: str, cmd: list, step_threads: int | None = None):
         progress.set_postfix_str(name)
@@ -127,10 +199,7 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
         else:
             start = time.perf_counter()
             _run(name, cmd, logs, say, step_threads)
-            timings[name] = round(timings.get(name, 0.0) + (time.perf_counter() - start) / 60, 2)
-            if step_threads:
-                threads[name] = step_threads
-            save_timings()
+            timings.add(name, (time.perf_counter() - start) / 60, step_threads)
             (marks / name).touch()
         progress.update(1)
 
@@ -154,73 +223,22 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
             for future in running:  # the other lane keeps training if one fails: nothing it did is lost
                 future.result()
 
-    # Every model trains a fixed number of steps (the same model on any CPU), in bf16 only where the CPU runs it
-    # natively (elsewhere it is emulated and far slower): the Trainer recipes through `--bf16`, the GAN loop through
-    # accelerate's mixed precision. Each training resumes from its latest checkpoint.
     bf16 = cpu_has_fast_bf16()
-    trainer_bf16 = ["--bf16", "true"] if bf16 else []
-    resume = ["--resume_from_checkpoint", "latest"]
-    gan_launch = [*launch, "--mixed_precision", "bf16"] if bf16 else launch
-    text_space = ["--text_encoder", out / "text_encoder"]  # StackGAN learns what the pipeline will feed it
-    synth = [py, "-m", "s2i_hf", "synth"]
-    commands = {
-        # corpora: synthesis writes OUT.staging and renames it when complete
-        "speech": [*synth, "speech", out / "speech", "--n", speech_clips, "--seed", seed, "--overwrite"],
-        "birds": [*synth, "birds", out / "birds", "--n", birds, "--seed", seed, "--overwrite"],
-        # test sets of what training never heard: other voices reading captions, requests in other sentence shapes
-        "speech_unseen_voices": [*synth, "speech", out / "speech_unseen_voices", "--n", report_clips, "--seed",
-                                 seed + 1, "--voices", "unseen", "--phrasing", "captions", "--num_workers", 1,
-                                 "--overwrite"],
-        "speech_unseen_phrasing": [*synth, "speech", out / "speech_unseen_phrasing", "--n", report_clips, "--seed",
-                                   seed + 2, "--voices", "unseen", "--phrasing", "unseen", "--num_workers", 1,
-                                   "--overwrite"],
-        # and the other engines' unseen voices, festival's HTS voice (an engine configuration training never hears)
-        # among them: the report scores each engine
-        "speech_unseen_engines": [*synth, "speech", out / "speech_unseen_engines", "--n", 2 * report_clips, "--seed",
-                                  seed + 3, "--voices", "unseen", "--engines", UNSEEN_ENGINES, "--phrasing",
-                                  "captions", "--num_workers", 1, "--overwrite"],
-        "text_encoder": [*launch, REPO / "recipes/train_text_encoder.py", "--config",
-                         CONFIGS / f"text_encoder_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
-                         out / "text_encoder", *resume, *trainer_bf16],
-        "asr": [*launch, REPO / "recipes/train_asr.py", "--config", CONFIGS / f"asr_{scale}.yaml", "--dataset_dir",
-                out / "speech", "--test_speaker", "en-us+f4", "--output_dir", out / "asr", *resume, *trainer_bf16],
-        "judges": [py, REPO / "recipes/train_judges.py", "--dataset_dir", out / "birds", "--output_dir", out,
-                   "--seed", seed],
-        "stage1": [*gan_launch, REPO / "recipes/train_stackgan.py", "--stage", 1, "--config",
-                   CONFIGS / f"stackgan_stage1_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
-                   out / "stage1", *text_space, *resume,
-                   *(["--max_train_minutes", stage1_minutes] if stage1_minutes else [])],
-        "stage2": [*gan_launch, REPO / "recipes/train_stackgan.py", "--stage", 2, "--config",
-                   CONFIGS / f"stackgan_stage2_{scale}.yaml", "--dataset_dir", out / "birds", "--stage1_model",
-                   out / "stage1", "--output_dir", out / "stage2", *text_space, *resume,
-                   *(["--max_train_minutes", stage2_minutes] if stage2_minutes else [])],
-        "bundle": [py, REPO / "recipes/build_pipeline.py", "--asr", out / "asr", "--text_encoder",
-                   out / "text_encoder", "--stage1", out / "stage1", "--stage2", out / "stage2", "--output_dir",
-                   out / "bundle"],
-    }
-    # The schedule: phases one after the other, each a list of lanes run side by side. The ASR needs nothing of the
-    # GAN: it trains in one lane, then the judges of the report learn from the real renders, while Stage I and then
-    # Stage II train in the other, which then speaks the two test sets (only the report reads them).
-    schedule = [
-        [["speech"]], [["birds"]], [["text_encoder"]],
-        [["asr", "judges"], ["stage1", "stage2", "speech_unseen_voices", "speech_unseen_phrasing",
-                             "speech_unseen_engines"]],
-        [["bundle"]],
-    ]
-    for phase in schedule:
+    commands = _commands(out, bf16, speech_clips, birds, seed, report_clips, scale, stage1_minutes, stage2_minutes)
+    for phase in SCHEDULE:
         run_phase([[(name, commands[name]) for name in lane] for lane in phase])
 
-    # 4. The report
+    # The report
     progress.set_postfix_str("report")
     start = time.perf_counter()
     figures = write_report(out, report_clips, seed)
     progress.update(1)
     progress.close()
-    timings["report"] = round((time.perf_counter() - start) / 60, 2)
+    timings.steps["report"] = round((time.perf_counter() - start) / 60, 2)
     figures["mixed_precision"] = "bf16" if bf16 else "no"
     figures["cpu"] = cpu_description()
-    figures["minutes"] = timings
-    figures["threads"] = threads
-    figures["total_minutes"] = save_timings()
+    figures["minutes"] = timings.steps
+    figures["threads"] = timings.threads
+    figures["total_minutes"] = timings.save()
     (out / "report.json").write_text(json.dumps(figures, indent=2))
     return figures
