@@ -387,7 +387,6 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
                         device=embeds.device, dtype=embeds.dtype)
     fake = generator(embeds, noise=noise, generator=noise_rng)
     mu = fake.mu.detach()  # D is conditioned on the text's mu, without training the conditioning through D
-    pair = None
     if loss_fn.mode_seeking_weight or loss_fn.pair_weight:
         # half the batch twice more, at the conditioning's mean (as the demo draws at inference) and two noises:
         # the images must differ as the noise z does, not only as the sampled conditioning does
@@ -395,21 +394,23 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
         noises = torch.randn((2, half, noise.shape[1]), generator=noise_rng, device=noise.device, dtype=noise.dtype)
         pair = [generator(embeds[:half], noise=z, condition_noise_scale=0.0).images for z in noises]
 
-    def judge(images, condition, pair_with=None, **kwargs):  # D sees every image through the same augmentations
+    def judge(images, condition, pair_with=None, pair_head_only=False, **kwargs):  # the same augmentations for all
         if loss_fn.augment:
             images = diff_augment(images, loss_fn.augment, noise_rng)
             pair_with = diff_augment(pair_with, loss_fn.augment, noise_rng) if pair_with is not None else None
-        return discriminator(images, condition, **({"pair_with": pair_with} if pair_with is not None else {}),
-                             **kwargs)
+        if pair_with is not None:  # only a discriminator with a pair head takes partners
+            kwargs.update(pair_with=pair_with, pair_head_only=pair_head_only)
+        return discriminator(images, condition, **kwargs)
 
+    # D's own step: with pair_head_only its pair loss trains the pair head alone
     mates = batch.get("mate_pixel_values") if loss_fn.pair_weight else None
-    head_only = {"pair_head_only": True} if loss_fn.pair_head_only else {}
     real_out = judge(pixel_values, mu, wrong_condition=mu[wrong], pair_with=mates,
-                     **(head_only if mates is not None else {}))
+                     pair_head_only=loss_fn.pair_head_only)
     d_losses = loss_fn.discriminator(real_out, judge(fake.images.detach(), mu), batch.get("attribute_targets"),
                                      batch.get("caption_attribute_targets"))
     if loss_fn.pair_weight:
-        fake_pairs = judge(pair[0].detach(), mu[:half], pair_with=pair[1].detach(), **head_only).pair_logits
+        fake_pairs = judge(pair[0].detach(), mu[:half], pair_with=pair[1].detach(),
+                           pair_head_only=loss_fn.pair_head_only).pair_logits
         term = loss_fn.pairs_discriminator(real_out.pair_logits, fake_pairs)
         d_losses["loss"] = d_losses["loss"] + term.pop("loss")
         d_losses.update(term)
