@@ -20,7 +20,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -145,6 +145,9 @@ class GANTrainingArguments:
     pair_loss_weight: float = field(default=0.0, metadata={
         "help": "Stage I: D also judges pairs, two renders of a class against two draws of one caption from two "
                 "noises, so G must vary its birds with the noise (PacGAN-style; 0: the reference)"})
+    pair_loss_start_step: int = field(default=0, metadata={
+        "help": "with pair_loss_weight: the pair term joins at this step, once the colours have taken hold (0: from "
+                "the start)"})
     pair_head_only: bool = field(default=False, metadata={
         "help": "with pair_loss_weight: D's pair loss trains its pair head only, not the image encoder that its "
                 "other logits and the attribute head share"})
@@ -197,6 +200,10 @@ def check_options(model_args, data_args, args):
     if args.pair_attributes and not (args.pair_loss_weight and model_args.auxiliary_attributes):
         raise SystemExit("pair_attributes asks the pairs' images for their colours: it needs pair_loss_weight > 0 "
                          "and auxiliary_attributes")
+    if args.pair_loss_start_step and not args.pair_loss_weight:
+        raise SystemExit("pair_loss_start_step sets when the pair term joins: it needs pair_loss_weight > 0")
+    if args.pair_loss_start_step < 0:
+        raise SystemExit(f"pair_loss_start_step ({args.pair_loss_start_step}) must be >= 0")
     if args.pair_loss_weight and model_args.stage != 1:
         raise SystemExit("pair_loss_weight judges pairs of Stage I's draws (Stage II keeps its drafts' variety): it "
                          "needs --stage 1")
@@ -360,6 +367,7 @@ def main(argv=None):
                            feature_matching_weight=args.feature_matching_weight, pair_weight=args.pair_loss_weight,
                            pair_head_only=args.pair_head_only, pair_attributes=args.pair_attributes,
                            augment=tuple(args.diff_augment))
+    without_pairs = replace(loss_fn, pair_weight=0.0)  # before pair_loss_start_step
 
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state
     def save_hook(models, weights, folder):
@@ -438,7 +446,8 @@ def main(argv=None):
             # Noise from (seed, step, process): a resumed run draws what the uninterrupted one would have drawn.
             noise_rng = torch.Generator(accelerator.device).manual_seed(
                 (args.seed * 1_000_003 + step) * accelerator.num_processes + accelerator.process_index)
-            logs = training_step(generator, discriminator, g_opt, d_opt, loss_fn, batch, noise_rng,
+            step_loss = loss_fn if step >= args.pair_loss_start_step else without_pairs
+            logs = training_step(generator, discriminator, g_opt, d_opt, step_loss, batch, noise_rng,
                                  backward=accelerator.backward, channels_last=args.channels_last)
             g_sched.step(), d_sched.step()
             step += 1

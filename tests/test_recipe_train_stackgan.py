@@ -154,6 +154,8 @@ def test_full_cub_presets_build_and_take_a_step_on_a_batch_of_two(bird_corpus, t
     (["--pair_loss_weight", "-1"], r"pair_loss_weight \(-1.0\) must be >= 0"),
     (["--pair_head_only", "true"], "pair_head_only sets how D learns the pair term: it needs pair_loss_weight"),
     (["--pair_attributes", "true", "--pair_loss_weight", "1"], "pair_attributes .* needs .* auxiliary_attributes"),
+    (["--pair_loss_start_step", "100"], "pair_loss_start_step sets when the pair term joins: it needs pair_loss_w"),
+    (["--pair_loss_weight", "1", "--pair_loss_start_step", "-5"], r"pair_loss_start_step \(-5\) must be >= 0"),
 ])
 def test_pair_options_are_checked_before_training(bird_corpus, tmp_path, options, message):
     import importlib.util
@@ -169,3 +171,13 @@ def test_pair_options_are_checked_before_training(bird_corpus, tmp_path, options
                         ["--dataset_dir", str(bird_corpus), "--output_dir", str(tmp_path), *options])
     with pytest.raises(SystemExit, match=message):
         recipe.check_options(*parsed)
+
+
+@pytest.mark.parametrize("start, judged", [(1, True), (2, False)])
+def test_the_pair_term_joins_at_its_start_step(bird_corpus, tmp_path, start, judged):
+    """Step 2 (index 1) is the last of the run: it judges pairs only where the term has joined by then."""
+    done = run_recipe([*LAUNCH, *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", tmp_path / "out",
+                       "--max_steps", "2", "--pair_loss_weight", "1", "--pair_loss_start_step", start])
+    last = json.loads(done.stdout.strip().splitlines()[-1])["last_logs"]
+    assert ("g_pair" in last and "d_pair_real" in last) == judged
+    assert torch.isfinite(torch.tensor(last["g_loss"]))

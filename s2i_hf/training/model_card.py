@@ -67,6 +67,8 @@ def _objective_options(config, data_args, training_args) -> str:
                                              "a class)")):
         if getattr(training_args, name, 0):
             used.append(f"{label} {getattr(training_args, name)}")
+    if getattr(training_args, "pair_loss_weight", 0) and getattr(training_args, "pair_loss_start_step", 0):
+        used[-1] += f" from step {training_args.pair_loss_start_step}"
     return f" Beyond the reference: {'; '.join(used)}." if used else ""
 
 
