@@ -142,6 +142,9 @@ class GANTrainingArguments:
         "help": "MSGAN: images of one caption must differ as their noise does (0: the reference)"})
     feature_matching_weight: float = field(default=0.0, metadata={
         "help": "G matches the mean of D's image code on real images (0: the reference)"})
+    periodic_loss_weight: float = field(default=0.0, metadata={
+        "help": "G pays for narrow peaks in its images' power spectrum: a regular pattern of streaks or dots (0: the "
+                "reference)"})
     pair_loss_weight: float = field(default=0.0, metadata={
         "help": "Stage I: D also judges pairs, two renders of a class against two draws of one caption from two "
                 "noises, so G must vary its birds with the noise (PacGAN-style; 0: the reference)"})
@@ -181,7 +184,8 @@ def check_options(model_args, data_args, args):
         raise SystemExit("recolored_loss_weight embeds the recoloured captions with --text_encoder and judges them by "
                          "the attribute head: it needs --text_encoder and auxiliary_attributes")
     for name in ("kl_weight", "attribute_loss_weight", "interpolation_loss_weight", "recolored_loss_weight",
-                 "draft_consistency_weight", "mode_seeking_weight", "feature_matching_weight", "pair_loss_weight"):
+                 "draft_consistency_weight", "mode_seeking_weight", "feature_matching_weight", "periodic_loss_weight",
+                 "pair_loss_weight"):
         if getattr(args, name) < 0:
             raise SystemExit(f"{name} ({getattr(args, name)}) must be >= 0")
     unknown = [p for p in args.diff_augment if p not in AUGMENTATIONS]
@@ -364,7 +368,8 @@ def main(argv=None):
                            recolored_weight=args.recolored_loss_weight,
                            draft_consistency_weight=args.draft_consistency_weight,
                            mode_seeking_weight=args.mode_seeking_weight,
-                           feature_matching_weight=args.feature_matching_weight, pair_weight=args.pair_loss_weight,
+                           feature_matching_weight=args.feature_matching_weight,
+                           periodic_weight=args.periodic_loss_weight, pair_weight=args.pair_loss_weight,
                            pair_head_only=args.pair_head_only, pair_attributes=args.pair_attributes,
                            augment=tuple(args.diff_augment))
     without_pairs = replace(loss_fn, pair_weight=0.0)  # before pair_loss_start_step

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from s2i_hf.data.cub import load_cub
 from s2i_hf.data.cub_attributes import CUBAttributes
@@ -335,3 +336,27 @@ def test_pair_head_only_keeps_the_pair_loss_out_of_the_shared_image_encoder():
         encoder_grads = [p.grad for p in d.encode_image.parameters()]
         assert all(p.grad is not None for p in d.pair_logits.parameters())
         assert all(g is None for g in encoder_grads) == head_only
+
+
+def test_the_periodic_pattern_loss_sees_streaks_not_content_and_its_gradient_removes_them():
+    from s2i_hf.metrics.realism import periodic_artefact_db
+    from s2i_hf.training.stackgan import periodic_pattern_loss
+
+    rng = torch.Generator().manual_seed(0)
+    content = F.interpolate(torch.randn(8, 3, 8, 8, generator=rng), size=128, mode="bilinear").tanh()
+    content = content + 0.05 * torch.randn(8, 3, 128, 128, generator=rng)  # shapes and grain: no peak
+    streaks = 0.05 * torch.cos(2 * torch.pi * 0.375 * torch.arange(128.0))  # faint, the period of 2.67 px
+    patterned = (content + streaks).requires_grad_(True)
+    assert periodic_pattern_loss(patterned) > 50 * periodic_pattern_loss(content)
+    before = periodic_artefact_db(patterned.detach())["peak_db"]
+    optimizer = torch.optim.Adam([patterned], lr=0.003)
+    for _ in range(50):
+        optimizer.zero_grad()
+        periodic_pattern_loss(patterned).backward()
+        optimizer.step()
+    after = periodic_artefact_db(patterned.detach())
+    assert before > 25 and after["peak_db"] < periodic_artefact_db(content)["peak_db"] + 3, (before, after)
+    change = patterned.detach() - content
+    left = (change * streaks).sum() / (streaks.pow(2).sum() * 8 * 3 * 128)  # 1.0 before the steps
+    kept = F.avg_pool2d(change, 8).abs().mean() / F.avg_pool2d(content, 8).abs().mean()  # the shapes
+    assert left < 0.4 and kept < 0.05, (left, kept)

@@ -326,9 +326,6 @@ def periodic_artefact_db(images: torch.Tensor, neighbourhood: int = 9, min_perio
             "period_px": round(1 / max(math.hypot(fx, fy), 1e-9), 2), "frequency": [round(fy, 4), round(fx, 4)]}
 
 
-
-
-
 def realism_report(net: BirdFeatureNet, generated: torch.Tensor, real: torch.Tensor,
                    drafts: torch.Tensor | None = None, seed: int = 0) -> dict:
     """Every realism figure of one generated set against the real renders, each with what it is compared with:

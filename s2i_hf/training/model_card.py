@@ -63,6 +63,7 @@ def _objective_options(config, data_args, training_args) -> str:
         used.append(f"recoloured captions weight {training_args.recolored_loss_weight}")
     for name, label in (("mode_seeking_weight", "mode seeking weight"),
                         ("feature_matching_weight", "feature matching weight"),
+                        ("periodic_loss_weight", "periodic-pattern loss weight"),
                         ("pair_loss_weight", "pair discriminator weight (two draws of a caption against two birds of "
                                              "a class)")):
         if getattr(training_args, name, 0):

@@ -243,6 +243,26 @@ def mode_seeking_loss(images_a: torch.Tensor, images_b: torch.Tensor, noise_a: t
     return 1 / (ratio + eps)
 
 
+def periodic_pattern_loss(images: torch.Tensor, margin: float = 1.5, neighbourhood: int = 9,
+                          max_period: float = 32.0) -> torch.Tensor:
+    """Narrow peaks of the images' mean power spectrum (grey, windowed: what `periodic_artefact_db` measures): at
+    each frequency with a period of 2 to `max_period` pixels, how far its log power stands above the mean log power
+    of the `neighbourhood` bins around it (their median, held fixed: the peak must come down, not its surroundings
+    go up), beyond `margin` nats (1.5 = 6.5 dB; real renders' strongest peak is 3.5
+    dB), squared and summed. A regular pattern of streaks or dots is such a peak, drawn content is not; the loss
+    costs the generator the pattern directly, whatever the discriminator's strides let it see (after Durall et al.
+    2020, who match the whole spectrum; here only peaks are penalized, so nothing pulls on the picture's content)."""
+    from ..metrics.realism import mean_power_spectrum
+
+    log_power = mean_power_spectrum(images).add(1e-8).log()
+    size, half = log_power.shape[-1], neighbourhood // 2
+    padded = F.pad(log_power.detach()[None, None], (half,) * 4, mode="reflect")[0, 0]
+    local = padded.unfold(0, neighbourhood, 1).unfold(1, neighbourhood, 1).reshape(size, size, -1).median(-1).values
+    freq = torch.fft.fftshift(torch.fft.fftfreq(size, device=images.device))
+    band = torch.sqrt(freq[:, None] ** 2 + freq[None, :] ** 2) >= 1 / max_period
+    return F.relu(log_power - local - margin).where(band, torch.zeros_like(log_power)).pow(2).sum()
+
+
 def feature_matching_loss(fake_features: torch.Tensor, real_features: torch.Tensor) -> torch.Tensor:
     """Feature matching (Salimans et al. 2016): the squared distance between the discriminator's mean image code
     on generated and on real images, so the generator matches the statistics the critic looks at."""
@@ -266,6 +286,7 @@ class StackGANLoss:
     draft_consistency_weight: float = 0.0
     mode_seeking_weight: float = 0.0
     feature_matching_weight: float = 0.0
+    periodic_weight: float = 0.0
     pair_weight: float = 0.0
     pair_head_only: bool = False
     pair_attributes: bool = False
@@ -424,6 +445,9 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, loss_fn: S
         g_losses["g_feature_matching"] = feature_matching_loss(fake_out.image_features.flatten(1),
                                                                real_out.image_features.detach().flatten(1))
         g_losses["loss"] = g_losses["loss"] + loss_fn.feature_matching_weight * g_losses["g_feature_matching"]
+    if loss_fn.periodic_weight:
+        g_losses["g_periodic"] = periodic_pattern_loss(fake.images)
+        g_losses["loss"] = g_losses["loss"] + loss_fn.periodic_weight * g_losses["g_periodic"]
     if loss_fn.mode_seeking_weight:
         g_losses["g_mode_seeking"] = mode_seeking_loss(*pair, *noises)
         g_losses["loss"] = g_losses["loss"] + loss_fn.mode_seeking_weight * g_losses["g_mode_seeking"]
