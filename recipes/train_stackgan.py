@@ -83,6 +83,9 @@ class ModelArguments:
                 "its Stage I's"})
     stage2_upsample_mode: str | None = field(default=None, metadata={
         "help": "Stage II's own up-blocks, where they differ from its Stage I's: nearest or bilinear"})
+    stage2_noise_injection: bool = field(default=False, metadata={
+        "help": "Stage II adds per-pixel noise after each up-block, scaled by learned weights (StyleGAN's noise "
+                "inputs): grain from noise, not from a repeated pattern"})
     unconditional_logits: bool = field(default=False, metadata={
         "help": "Stage I's discriminator also judges the image alone, as Stage II's does"})
     spectral_norm: bool = field(default=False, metadata={
@@ -197,6 +200,8 @@ def check_options(model_args, data_args, args):
         raise SystemExit(f"stage2_upsample_mode {model_args.stage2_upsample_mode!r}: nearest or bilinear")
     if model_args.stage2_upsample_mode and model_args.stage != 2:
         raise SystemExit("stage2_upsample_mode sets Stage II's own up-blocks: it needs --stage 2")
+    if model_args.stage2_noise_injection and model_args.stage != 2:
+        raise SystemExit("stage2_noise_injection adds noise to Stage II's up-blocks: it needs --stage 2")
     if model_args.stage2_detail_lowpass not in ("block", "smooth"):
         raise SystemExit(f"stage2_detail_lowpass {model_args.stage2_detail_lowpass!r}: block or smooth")
     if args.pair_head_only and not args.pair_loss_weight:
@@ -275,6 +280,7 @@ def build_models(model_args, data_args, embedding_dim: int, attribute_values: di
                                        if model_args.generator_width != stage1.config.generator_width else None)
     sizes["generator_width"] = stage1.config.generator_width
     sizes["stage2_upsample_mode"] = model_args.stage2_upsample_mode
+    sizes["stage2_noise_injection"] = model_args.stage2_noise_injection
     sizes["pair_logits"] = False  # Stage I's training option; Stage II's discriminator has no pair head
     # Stage II's own layers take the preset's sizes; what shapes Stage I (rebuilt from this config when Stage II is
     # loaded) must be Stage I's.

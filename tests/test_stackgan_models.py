@@ -279,3 +279,28 @@ def test_stage2_upsamples_its_own_way_while_stage1_keeps_nearest(tmp_path):
     _assert_round_trips(stage2, tmp_path)
     with pytest.raises(Exception, match="stage2_upsample_mode"):
         StackGANConfig(stage2_upsample_mode="bicubic")
+
+
+def test_stage2_noise_injection_starts_silent_repeats_with_the_seed_and_reaches_the_image(tmp_path):
+    plain = _stage2_over_its_stage1(16)
+    noisy = _stage2_over_its_stage1(16, stage2_noise_injection=True)
+    noisy.load_state_dict(plain.state_dict(), strict=False)  # the same weights, the noise scales at zero
+    assert plain.noise is None and [float(m.weight.abs().sum()) for m in noisy.noise] == [0.0] * 4
+    embeds = torch.randn(2, 32)
+
+    def draw(model, seed):
+        return model(embeds, generator=torch.Generator().manual_seed(seed)).images
+
+    torch.testing.assert_close(draw(noisy, 0), draw(plain, 0))  # silent at first: the model it was
+    with torch.no_grad():
+        for module in noisy.noise:
+            module.weight.fill_(0.5)
+    with torch.no_grad():
+        noisy.to_image[0].weight.normal_()  # a correction to draw (it starts at zero)
+    one = draw(noisy, 0)
+    torch.testing.assert_close(draw(noisy, 0), one)  # the seed repeats the grain
+    with torch.no_grad():
+        for module in noisy.noise:
+            module.weight.zero_()
+    assert (one - draw(noisy, 0)).abs().mean() > 1e-3  # with a correction to draw, the noise reaches the image
+    _assert_round_trips(noisy, tmp_path)

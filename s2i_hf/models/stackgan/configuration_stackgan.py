@@ -38,6 +38,9 @@ class StackGANConfig(PreTrainedConfig):
     stage2_detail_lowpass (`str`, defaults to "block"): with `stage2_detail_only`, what the correction loses:
         "block", its 4 x 4 block means (whose steps leave a faint grid of dots every 4 pixels), or "smooth", its
         antialiased rendering at 64 px upsampled bilinearly (no grid; `docs/studies/stackgan-realism.md`).
+    stage2_noise_injection (`bool`, defaults to False): not in the reference. Per-pixel noise, scaled per channel by
+        learned weights that start at zero, is added after each of Stage II's up-blocks (StyleGAN's noise inputs,
+        Karras et al. 2019), so that grain and texture come from noise instead of a pattern the up-blocks repeat.
     auxiliary_attributes (`dict[str, list[str]]`, *optional*): not in the reference. CUB attribute group -> its
         values (e.g. {"has_belly_color": [15 colours], ...}); the discriminators then also classify each attribute from the
         image (AC-GAN, Odena et al. 2017), which makes the text conditioning take hold far sooner. None: the
@@ -94,6 +97,7 @@ class StackGANConfig(PreTrainedConfig):
     stage2_generator_width: int | None = None
     unconditional_logits: bool = False
     stage2_detail_lowpass: str = "block"
+    stage2_noise_injection: bool = False
     spectral_norm: bool = False
     pair_logits: bool = False
 

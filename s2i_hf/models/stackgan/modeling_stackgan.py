@@ -44,6 +44,19 @@ def up_block(in_channels: int, out_channels: int, mode: str = "nearest") -> nn.S
                          nn.ReLU(True))
 
 
+class NoiseInjection(nn.Module):
+    """x + weight * noise: one map of N(0, 1) per image and pixel, scaled per channel (StyleGAN's noise inputs).
+    The weights start at zero, so a model starts as one without it."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1, channels, 1, 1))
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        noise = torch.randn((x.shape[0], 1, *x.shape[2:]), generator=generator, device=x.device, dtype=x.dtype)
+        return x + self.weight.to(x.dtype) * noise
+
+
 def normalized(layer: nn.Module, spectral: bool) -> nn.Module:
     return nn.utils.parametrizations.spectral_norm(layer) if spectral else layer
 
@@ -389,6 +402,8 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
         mode = config.stage2_upsample_mode or config.upsample_mode
         self.upsample = nn.Sequential(up_block(w * 4, w * 2, mode), up_block(w * 2, w, mode),
                                       up_block(w, w // 2, mode), up_block(w // 2, w // 4, mode))
+        self.noise = nn.ModuleList([NoiseInjection(c) for c in (w * 2, w, w // 2, w // 4)]) \
+            if config.stage2_noise_injection else None
         self.to_image = nn.Sequential(conv3x3(w // 4, 3), nn.Tanh())
         self.to_image[0].zero_init = config.stage2_residual  # then Stage II starts as the upsampled draft
         self.post_init()
@@ -411,7 +426,11 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
         code = self.encode_image(draft)
         tiled = cond.condition.view(cond.condition.shape[0], -1, 1, 1).expand(-1, -1, *code.shape[2:])
         h = self.residual(self.joint(torch.cat([code, tiled], dim=1)))
-        images = self.to_image(self.upsample(h))
+        for k, block in enumerate(self.upsample):
+            h = block(h)
+            if self.noise is not None:  # drawn after Stage I's and the conditioning's: those stay as without it
+                h = self.noise[k](h, generator)
+        images = self.to_image(h)
         if self.config.stage2_residual:
             upsampled = F.interpolate(draft, size=images.shape[-2:], mode="bilinear", align_corners=False)
             if self.config.stage2_detail_only:
