@@ -47,8 +47,10 @@ def build_gan(stage: int, preset: dict, stage1_preset: dict, channels_last: bool
                                            "normalize_text_embeds") if k in stage1_preset}
     stage1 = StackGANStage1Generator(StackGANConfig(**first, auxiliary_attributes=values))
     own = {k: preset[k] for k in ("generator_width", "discriminator_width", "num_residual_blocks", "stage2_residual",
-                                  "stage2_detail_only") if k in preset}
-    config = StackGANConfig(**{**first, **own}, auxiliary_attributes=values)
+                                  "stage2_detail_only", "stage2_detail_lowpass", "stage2_noise_injection",
+                                  "unconditional_logits") if k in preset}
+    pairs = stage == 1 and preset.get("pair_loss_weight", 0) > 0
+    config = StackGANConfig(**{**first, **own}, auxiliary_attributes=values, pair_logits=pairs)
     if stage == 1:
         g, d, size = stage1, StackGANStage1Discriminator(config), 64
     else:
@@ -68,6 +70,8 @@ def gan_step(stage: int, preset: dict, stage1_preset: dict, batch_size: int,
     n = batch_size
     batch = {"pixel_values": torch.rand(n, 3, size, size) * 2 - 1, "text_embeds": torch.randn(n, 1024),
              "class_id": torch.arange(n)}
+    if stage == 1 and preset.get("pair_loss_weight"):  # the step as it is once the pair term has joined
+        batch["mate_pixel_values"] = torch.rand(n, 3, size, size) * 2 - 1
     if groups:
         batch["attribute_targets"] = batch["caption_attribute_targets"] = torch.ones(n, 15 * groups)
         if preset.get("recolored_loss_weight"):
@@ -81,7 +85,10 @@ def gan_step(stage: int, preset: dict, stage1_preset: dict, batch_size: int,
                         recolored_weight=preset.get("recolored_loss_weight", 0.0),
                         draft_consistency_weight=preset.get("draft_consistency_weight", 0.0),
                         mode_seeking_weight=preset.get("mode_seeking_weight", 0.0),
-                        feature_matching_weight=preset.get("feature_matching_weight", 0.0))
+                        feature_matching_weight=preset.get("feature_matching_weight", 0.0),
+                        periodic_weight=preset.get("periodic_loss_weight", 0.0) if stage == 2 else 0.0,
+                        pair_weight=preset.get("pair_loss_weight", 0.0) if stage == 1 else 0.0,
+                        pair_attributes=preset.get("pair_attributes", False))
     opts = [torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=2e-4, betas=(0.5, 0.999))
             for m in (g, d)]
     noise = torch.Generator().manual_seed(0)
