@@ -6,8 +6,10 @@ loads with nothing else (after `import s2i_hf`, or with `trust_remote_code=True`
 
 Layout: config.json (names the pipeline tasks and the code), asr/ (model + processor, its CTC head, and its
 character LM where recipes/train_char_lm.py wrote one), text_encoder/ (model + tokenizer), generator/ (Stage II,
-holding its Stage I; or Stage I when --stage2 is not given), the code files, and a model card. The generator must
-take the text encoder's embedding size. `--asr_lm_weight 0.3` decodes with the character LM.
+holding its Stage I; or Stage I when --stage2 is not given), critic/ (with --critic: the Stage-I discriminator,
+whose attribute head picks, of --num_candidates drafts, the one showing the colours the text names), the code
+files, and a model card. The generator must take the text encoder's embedding size. `--asr_lm_weight 0.3` decodes
+with the character LM.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 
 def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, output_dir: str,
-                 asr_lm_weight: float = 0.0) -> SpeechToImageModel:
+                 asr_lm_weight: float = 0.0, critic: str | None = None, num_candidates: int = 1) -> SpeechToImageModel:
     generator = AutoModel.from_pretrained(stage2 or stage1)
     if stage2:
         stage1_model = AutoModel.from_pretrained(stage1)
@@ -40,6 +42,19 @@ def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, o
         if mismatched:
             raise SystemExit(f"--stage2 {stage2} was trained on another Stage I than --stage1 {stage1} "
                              f"({len(mismatched)} tensors differ, first {mismatched[0]})")
+    if num_candidates < 1:
+        raise SystemExit(f"--num_candidates {num_candidates}: must be 1 or more")
+    if num_candidates > 1 and not critic:
+        raise SystemExit(f"--num_candidates {num_candidates} needs --critic (Stage I's discriminator folder)")
+    critic_model = None
+    if critic:
+        if not (Path(critic) / "config.json").is_file():
+            raise SystemExit(f"--critic {critic}: no config.json (train_stackgan.py saves Stage I's discriminator "
+                             "in OUTPUT_DIR/discriminator)")
+        critic_model = AutoModel.from_pretrained(critic)
+        if getattr(critic_model, "attribute_head", None) is None or not hasattr(critic_model, "encode_image"):
+            raise SystemExit(f"--critic {critic}: a {type(critic_model).__name__} without an attribute head; the "
+                             "critic is Stage I's discriminator trained with --auxiliary_attributes")
     asr_model = AutoModelForSpeechSeq2Seq.from_pretrained(asr)
     ctc_head, char_lm = load_ctc_head(asr, asr_model), CharNGramLM.from_pretrained(asr)
     if asr_lm_weight > 0 and (ctc_head is None or char_lm is None):
@@ -48,7 +63,8 @@ def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, o
     model = SpeechToImageModel.from_parts(
         asr=asr_model, asr_processor=AutoProcessor.from_pretrained(asr), ctc_head=ctc_head, char_lm=char_lm,
         text_encoder=AutoModel.from_pretrained(text_encoder), text_tokenizer=AutoTokenizer.from_pretrained(text_encoder),
-        generator=generator, config=SpeechToImageConfig(asr_lm_weight=asr_lm_weight))
+        generator=generator, critic=critic_model,
+        config=SpeechToImageConfig(asr_lm_weight=asr_lm_weight, num_candidates=num_candidates))
     model.save_pretrained(output_dir)
     return model
 
@@ -61,12 +77,16 @@ def main(argv=None):
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--asr_lm_weight", type=float, default=0.0,
                         help="decode with the character LM saved beside --asr (recipes/train_char_lm.py) at this weight")
+    parser.add_argument("--critic", help="Stage I's discriminator (STAGE1/discriminator), with its attribute head")
+    parser.add_argument("--num_candidates", type=int, default=1,
+                        help="with --critic: draw each image from the best of this many noises (its colours)")
     parser.add_argument("--metrics", help="a JSON file of measured figures for the model card (the demo's report)")
     parser.add_argument("--push_to_hub", action="store_true")
     parser.add_argument("--hub_model_id", help="Hub repo id, or file://PATH for a local folder")
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    model = build_bundle(args.asr, args.text_encoder, args.stage1, args.stage2, args.output_dir, args.asr_lm_weight)
+    model = build_bundle(args.asr, args.text_encoder, args.stage1, args.stage2, args.output_dir, args.asr_lm_weight,
+                         args.critic, args.num_candidates)
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
     render_bundle_card(args.output_dir, model, metrics)
     if args.push_to_hub:

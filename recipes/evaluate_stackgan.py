@@ -23,7 +23,9 @@ caption against real renders of the class (1.0: as varied as the data), with a g
 (evaluation_seeds.png: a real render of each caption's class, then four seeds); and with `--checkpoints` the same accuracy for every checkpoint-<step>/generator_ema,
 with its training minutes (the learning curve). Writes a sample grid next to the model: a row of real test renders, then rows
 of images generated from their captions. The classifier is trained on the real train-class images
-the first time (about a minute) and kept in --classifier.
+the first time (about a minute) and kept in --classifier. With `--critic STAGE1/discriminator --num_candidates K`
+every image (the learning curve's aside) is drawn from the best of K noises, as a bundle built with that critic
+draws it.
 
 Inception Score and FID in the standard Inception space need the Inception weights, which cannot be downloaded
 here; they are reported as not computed rather than replaced silently.
@@ -43,6 +45,7 @@ from diffusers.utils.pil_utils import pt_to_pil
 from transformers import AutoModel
 
 import s2i_hf  # noqa: F401  (registers the StackGAN models with AutoModel)
+from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.cub import load_cub
 from s2i_hf.data.cub_attributes import attribute_files, has_attribute_files
 from s2i_hf.metrics.attribute_classifier import AttributeClassifier, real_images
@@ -82,6 +85,11 @@ class EvaluationArguments:
                 "diversity, in the space of --feature_net"})
     feature_net: str | None = field(default=None, metadata={
         "help": "the realism judge's feature network folder: loaded, or trained on the real train images and saved"})
+    critic: str | None = field(default=None, metadata={
+        "help": "Stage I's discriminator (STAGE1/discriminator): with --num_candidates above 1, each image is drawn "
+                "from the best of that many noises, as its attribute head reads the colours the caption names (as "
+                "a bundle built with --critic draws)"})
+    num_candidates: int = field(default=1, metadata={"help": "noises per image for --critic to choose among"})
     diversity_captions: int = field(default=100, metadata={"help": "captions for the diversity figure (4 seeds each)"})
     seed: int = 0
 
@@ -98,7 +106,8 @@ def load_or_train_feature_net(args, train) -> BirdFeatureNet | None:
     return net
 
 
-def realism_and_diversity(args, generator, net, test, images: torch.Tensor, drafts: torch.Tensor | None) -> dict:
+def realism_and_diversity(args, generator, net, test, images: torch.Tensor, drafts: torch.Tensor | None,
+                          critic=None) -> dict:
     """Realism of the images drawn from the scored test captions (and, for a Stage II, of the drafts it refined in
     the same pass), and the diversity of `diversity_captions` captions over 4 seeds, against
     real renders of their classes."""
@@ -110,7 +119,10 @@ def realism_and_diversity(args, generator, net, test, images: torch.Tensor, draf
     if drafts is not None:
         result["64px_drafts"] = realism_report(net, drafts, real, seed=args.seed)
     few = embeddings[: args.diversity_captions]
-    per_seed = torch.stack([generate(generator, few, seed) for seed in range(args.seed, args.seed + 4)], dim=1)
+    wanted = [colours_named(test[i]["captions"][c]) for i, c in pairs[: len(few)]]
+    per_seed = torch.stack([generate(generator, few, seed, critic=critic, wanted=wanted,
+                                     num_candidates=args.num_candidates)
+                            for seed in range(args.seed, args.seed + 4)], dim=1)
     rows = same_class_renders(test["class_id"], [i for i, _ in pairs[: len(few)]], 4, args.seed)
     same_class = real[torch.tensor(rows).flatten()]
     result["diversity"] = diversity_ratio(net.features(per_seed.flatten(0, 1)).view(len(few), 4, -1),
@@ -154,12 +166,16 @@ def main(argv=None):
         generator.config.condition_noise_scale = args.condition_noise_scale
     if getattr(generator.config, "text_embeddings_from_encoder", False) and not args.text_encoder:
         raise SystemExit(f"{args.model} was trained on a text encoder's embeddings: pass it as --text_encoder")
+    if args.num_candidates < 1 or (args.num_candidates > 1 and not args.critic):
+        raise SystemExit(f"--num_candidates {args.num_candidates}: must be 1, or above 1 with --critic")
+    critic = AutoModel.from_pretrained(args.critic).eval() if args.critic else None
     classifier = load_or_train_classifier(args, train)
     if args.text_encoder:
         test = embed_split_captions(test, args.text_encoder)
         train = embed_split_captions(train, args.text_encoder)
     stage = 2 if hasattr(generator, "stage1") else 1
     result = {"model": args.model, "stage": stage, "text_encoder": args.text_encoder,
+              "critic": args.critic, "num_candidates": args.num_candidates,
               "condition_noise_scale": generator.config.condition_noise_scale, "inception_score": None, "fid_inception": None,
         "inception_note": "not computed: the Inception weights are not available offline"}
     if classifier is None:
@@ -175,15 +191,16 @@ def main(argv=None):
     # 2. The final generator, on the unseen test classes and, for the generalization gap, on the training classes
     train_classes = (train_combinations(args.dataset_dir, train, args.attributes)
                      if "attribute_present" in train.column_names else None)
+    choice = {"critic": critic, "num_candidates": args.num_candidates}
     scores, images, drafts = score_generator(generator, test, classifier, seed=args.seed, max_images=args.max_images,
-                                     train_classes=train_classes)
+                                             train_classes=train_classes, **choice)
     seen, *_ = score_generator(generator, train.shuffle(seed=args.seed), classifier, seed=args.seed,
-                              max_images=args.max_images)
+                               max_images=args.max_images, **choice)
     result.update({**scores, "train_classes_generated": seen["generated"]})
     if args.realism:
         net = load_or_train_feature_net(args, train)
         if net is not None:
-            result["realism"] = realism_and_diversity(args, generator, net, test, images, drafts)
+            result["realism"] = realism_and_diversity(args, generator, net, test, images, drafts, critic)
 
     # 3. The learning curve over the kept checkpoints
     if args.checkpoints:

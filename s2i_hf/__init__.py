@@ -74,7 +74,8 @@ def _register_pipelines():
 
     for cls in (SpeechToImageConfig, StackGANConfig, CharCNNRNNConfig):
         cls.register_for_auto_class()
-    for cls in (SpeechToImageModel, StackGANStage1Generator, StackGANStage2Generator, CharCNNRNNModel):
+    for cls in (SpeechToImageModel, StackGANStage1Generator, StackGANStage2Generator, StackGANStage1Discriminator,
+                CharCNNRNNModel):  # Stage I's discriminator: a bundle's critic
         cls.register_for_auto_class("AutoModel")
 
 

@@ -11,7 +11,8 @@ an interrupted demo continues where it stopped when rerun), stated as a schedule
     lane, and StackGAN Stage I then Stage II (demo presets, trained on the text encoder's embeddings of the
     captions) and three speech test sets of what training never hears (other eSpeak voices; other sentence shapes;
     other engines' voices) in the other;
- 3. the bundle (recipes/build_pipeline.py);
+ 3. the bundle (recipes/build_pipeline.py), with Stage I's discriminator as the critic that draws each image from
+    the best of 8 drafts for the colours named;
  4. the report (s2i_hf/demo_report.py): the speech-to-image pipeline on speech about unseen bird classes by the
     held-out voice, the same sentences and the unseen classes' captions as text, and the two test sets: transcript
     CER/WER, colours, realism and diversity of the images, written as report.json/html/png and realism.png.
@@ -159,9 +160,11 @@ def _commands(out: Path, bf16: bool, speech_clips: int, birds: int, seed: int, r
                    "--seed", seed],
         "stage1": stackgan(1, stage1_minutes),
         "stage2": stackgan(2, stage2_minutes, "--stage1_model", out / "stage1"),
+        # each image from the best of 8 drafts, as Stage I's discriminator reads their colours: the colours the
+        # sentence names 0.56 -> 0.71, variety 0.71 -> 0.62 (docs/studies/stackgan-conditioning.md)
         "bundle": [py, REPO / "recipes/build_pipeline.py", "--asr", out / "asr", "--text_encoder",
                    out / "text_encoder", "--stage1", out / "stage1", "--stage2", out / "stage2", "--output_dir",
-                   out / "bundle"],
+                   out / "bundle", "--critic", out / "stage1" / "discriminator", "--num_candidates", "8"],
     }
 
 

@@ -56,7 +56,8 @@ def test_real_format_files_with_the_sixth_field_quirk_load(cub_mini_attributes):
     labels = CUBAttributes.from_folder(cub_mini_attributes)
     values, targets = labels.group_targets(np.asarray(ds["attribute_present"]), np.asarray(ds["attribute_certainty"]),
                                            ["has_wing_color", "has_belly_color"])
-    wing, belly = targets[:, :15], targets[:, 15:]
+    assert list(values) == ["has_belly_color", "has_wing_color"]  # sorted: the order a saved config reloads in
+    belly, wing = targets[:, :15], targets[:, 15:]
     assert wing[0, values["has_wing_color"].index("grey")] == 1.0  # definitely
     assert wing[0, values["has_wing_color"].index("orange")] == 0.5  # guessing
     assert belly[0, 0] == 0.75 and not belly[1].any()  # probably; image 2's belly has no target

@@ -6,6 +6,7 @@ import sys
 import pytest
 import torch
 from PIL import Image
+from conftest import TINY_CRITIC
 from recipe_helpers import run_recipe
 
 import numpy as np
@@ -19,7 +20,7 @@ from s2i_hf.metrics.bird_quality import _train_class_rate, captions_naming, trai
 
 GROUPS = ["has_belly_color", "has_wing_color"]
 from s2i_hf.metrics.image_metrics import frechet_distance, inception_score
-from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator
+from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Discriminator, StackGANStage1Generator
 
 
 def test_frechet_distance_matches_the_closed_form_for_diagonal_gaussians():
@@ -86,10 +87,13 @@ def test_evaluate_stackgan_prints_accuracies_and_distances(bird_corpus, tmp_path
     torch.manual_seed(0)
     StackGANStage1Generator(StackGANConfig(condition_dim=8, noise_dim=10, generator_width=16)).save_pretrained(
         tmp_path / "g")
+    critic = dict(condition_dim=8, discriminator_width=4, auxiliary_attributes=TINY_CRITIC["auxiliary_attributes"])
+    StackGANStage1Discriminator(StackGANConfig(**critic)).save_pretrained(tmp_path / "d")
     done = run_recipe([sys.executable, "recipes/evaluate_stackgan.py", "--model", tmp_path / "g", "--dataset_dir",
-                       bird_corpus, "--classifier", tmp_path / "judge", "--max_images", "8"])
+                       bird_corpus, "--classifier", tmp_path / "judge", "--max_images", "8",
+                       "--critic", tmp_path / "d", "--num_candidates", "3"])  # drawn as a bundle with a critic draws
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["num_images"] == 8 and result["stage"] == 1
+    assert result["num_images"] == 8 and result["stage"] == 1 and result["num_candidates"] == 3
     keys = {"has_belly_color_accuracy", "has_wing_color_accuracy", "all_accuracy", "all_accuracy_interval"}
     for group in ("generated", "real", "shuffled_captions"):
         assert set(result[group]) == keys

@@ -67,7 +67,10 @@ def test_feature_net_reads_the_labelled_groups_and_round_trips(feature_net, rend
     features = feature_net.features(resize(renders[:8], 128))  # resized to the net's 64 px
     assert features.shape == (8, 2 * (16 + 32 + 64 + 128))  # mean and spread of a 64 px net's blocks
     feature_net.save_pretrained(tmp_path)
-    torch.testing.assert_close(BirdFeatureNet.from_pretrained(tmp_path).features(resize(renders[:8], 128)), features)
+    reloaded = BirdFeatureNet.from_pretrained(tmp_path)
+    torch.testing.assert_close(reloaded.features(resize(renders[:8], 128)), features)
+    # the heads' logit blocks are read in the reloaded config's group order: it must be the order they were trained in
+    assert list(reloaded.config.attributes) == list(feature_net.config.attributes)
 
 
 def test_frechet_report_puts_blurred_and_noised_renders_far_above_the_real_floor(feature_net, renders):

@@ -3,6 +3,7 @@ kind of audio input, and the bad ones."""
 
 import io
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -15,10 +16,12 @@ from recipe_helpers import run_recipe
 from transformers import pipeline
 
 import s2i_hf  # noqa: F401  (registers the tasks)
+from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.errors import AudioDecodeError
-from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Generator
+from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Discriminator, StackGANStage1Generator
+from s2i_hf.models.stackgan.candidates import colour_log_likelihood
 from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
-from s2i_hf.pipelines import SpeechToImageModel
+from s2i_hf.pipelines import SpeechToImageConfig, SpeechToImageModel
 
 from conftest import TINY_GAN  # the tiny bundle `parts` is a session fixture in conftest
 
@@ -38,11 +41,13 @@ def test_bundle_layout_and_card(parts):
     for path in ("config.json", "asr/model.safetensors", "asr/processor_config.json", "text_encoder/model.safetensors",
                  "text_encoder/vocab.json", "generator/model.safetensors", "pipeline_speech_to_image.py",
                  "modeling_speech_to_image.py", "audio.py", "decoding.py", "char_lm.py", "asr/ctc_head.safetensors",
-                 "asr/char_lm.json", "README.md"):
+                 "asr/char_lm.json", "README.md", "critic/model.safetensors", "candidates.py", "caption_attributes.py"):
         assert (bundle / path).is_file(), path
     config = json.loads((bundle / "config.json").read_text())
     assert set(config["custom_pipelines"]) == {"speech-to-image", "text-to-image"}
     assert config["asr_lm_weight"] == 0.3
+    assert config["critic_subfolder"] == "critic" and config["num_candidates"] == 4
+    assert "| critic (Stage I's discriminator: each image is the best of 4 drafts" in (bundle / "README.md").read_text()
     assert (parts / "published" / "generator" / "model.safetensors").is_file()  # --push_to_hub file://
 
 
@@ -94,10 +99,63 @@ def test_the_conditioning_noise_is_the_presets_unless_the_call_says(parts):
     draw = pipeline("text-to-image", model=str(parts / "bundle"))
     assert draw.model.generator.config.condition_noise_scale == 0.0  # the conditioning's mean, as the demo's
     pixels = lambda **kwargs: np.asarray(draw("a bird with a red belly", seed=5, **kwargs)["images"][0], np.float32)  # noqa: E731
-    default, mean, sampled = pixels(), pixels(condition_noise_scale=0.0), pixels(condition_noise_scale=1.0)
+    default, mean = pixels(), pixels(condition_noise_scale=0.0)
+    sampled = pixels(condition_noise_scale=1.0, num_candidates=1)
     assert np.array_equal(default, mean) and np.abs(default - sampled).mean() > 0.5
     with pytest.raises(ValueError, match="condition_noise_scale=2"):
-        draw("a bird", condition_noise_scale=2)
+        draw("a bird", condition_noise_scale=2, num_candidates=1)
+    # drafts are chosen at the conditioning's mean: a sampled conditioning would draw another image than the chosen
+    with pytest.raises(ValueError, match="with condition_noise_scale 1.0 the chosen draft .* pass num_candidates=1"):
+        draw("a bird with a red belly", condition_noise_scale=1.0)
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """An image in [-1, 1] (3, H, W) as the pipeline returns it, (H, W, 3) uint8."""
+    return ((image / 2 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+@torch.no_grad()
+def test_each_image_is_the_candidate_whose_draft_the_critic_reads_as_the_colours_named(parts):
+    draw = pipeline("text-to-image", model=str(parts / "bundle"))
+    model = draw.model
+    stage1, critic = model.generator.stage1, model.critic
+    text = "a bird with a red belly and blue wings"
+    embeds = model.embed([text]).clone()  # out of inference mode
+    chosen = []
+    for seed in range(6):
+        noise = torch.randn(1, 4, stage1.config.noise_dim, generator=torch.Generator().manual_seed(seed))
+        drafts = stage1(embeds.repeat(4, 1), noise=noise[0], condition_noise_scale=0.0).images
+        logits = critic.attribute_head(critic.encode_image(drafts))
+        scores = colour_log_likelihood(logits, critic.config.auxiliary_attributes, [colours_named(text)] * 4)
+        best = int(scores.argmax())
+        got = np.asarray(draw(text, seed=seed, height=64)["images"][0])
+        assert np.array_equal(got, to_uint8(drafts[best])), seed  # the draft of the noise the critic scored highest
+        chosen.append(best)
+        if seed == 0:  # the 256 px image is Stage II's from the same noise
+            image = model.generator(embeds, noise=noise[:, best], condition_noise_scale=0.0).images[0]
+            assert np.array_equal(np.asarray(draw(text, seed=seed)["images"][0]), to_uint8(image))
+    assert len(set(chosen)) > 1  # the choice follows the drafts, not a fixed position
+    # a text naming no colour keeps each image's first noise
+    noise = torch.randn(1, 4, stage1.config.noise_dim, generator=torch.Generator().manual_seed(0))
+    plain = stage1(model.embed(["a bird"]).clone(), noise=noise[:, 0], condition_noise_scale=0.0).images[0]
+    assert np.array_equal(np.asarray(draw("a bird", seed=0, height=64)["images"][0]), to_uint8(plain))
+    with pytest.raises(ValueError, match="num_candidates must be a whole number >= 1, got 0"):
+        draw(text, num_candidates=0)
+
+
+def test_colour_log_likelihood_adds_the_likeliest_named_colour_of_each_group():
+    values = {"has_belly_color": ["red", "blue"], "has_wing_color": ["red", "blue", "black"]}
+    logits = torch.tensor([[2.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 3.0], [5.0, 5.0, 5.0, 5.0, 5.0]])
+    wanted = [{"has_belly_color": ["red"], "has_wing_color": ["blue"]},
+              {"has_wing_color": ["blue", "black"], "has_crown_color": ["red"]},  # a group the critic does not read
+              {"has_belly_color": ["purple"]}]  # a colour outside its values
+    scores = colour_log_likelihood(logits, values, wanted)
+    belly = -math.log(1 + math.exp(-2))  # log softmax([2, 0])[0]
+    wing = -math.log(3)  # uniform over three
+    wing_black = 3 - math.log(1 + math.e + math.exp(3))
+    assert scores.tolist() == pytest.approx([belly + wing, wing_black, 0.0], abs=1e-5)
+    with pytest.raises(ValueError, match="3 images but 2 texts"):
+        colour_log_likelihood(logits, values, wanted[:2])
 
 
 def test_a_new_process_loads_the_bundle_without_s2i_hf_through_remote_code(parts, tmp_path):
@@ -132,6 +190,26 @@ def test_lm_weight_without_a_character_lm_is_refused_naming_the_asr(parts, tmp_p
                        parts / "te", "--stage1", parts / "s1", "--output_dir", tmp_path / "bundle",
                        "--asr_lm_weight", "0.5"], expect_failure=True)
     assert f"--asr {tmp_path / 'asr'}: asr_lm_weight 0.5" in done.stderr and "char_lm.json" in done.stderr
+
+
+def test_candidates_without_a_critic_are_refused_naming_the_option(parts, tmp_path):
+    done = run_recipe([sys.executable, "recipes/build_pipeline.py", "--asr", parts / "asr", "--text_encoder",
+                       parts / "te", "--stage1", parts / "s1", "--output_dir", tmp_path / "bundle",
+                       "--num_candidates", "3"], expect_failure=True)
+    assert "--num_candidates 3 needs --critic" in done.stderr
+    StackGANStage1Discriminator(StackGANConfig(**TINY_GAN)).save_pretrained(tmp_path / "plain")  # the reference's
+    done = run_recipe([sys.executable, "recipes/build_pipeline.py", "--asr", parts / "asr", "--text_encoder",
+                       parts / "te", "--stage1", parts / "s1", "--output_dir", tmp_path / "bundle",
+                       "--critic", tmp_path / "plain", "--num_candidates", "3"], expect_failure=True)
+    assert f"--critic {tmp_path / 'plain'}: a StackGANStage1Discriminator without an attribute head" in done.stderr
+    tokenizer = build_text_tokenizer()
+    te = CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, char_embedding_dim=8, conv_channels=[8, 8, 8],
+                                          rnn_hidden_size=8, text_embedding_dim=32))
+    with pytest.raises(ValueError, match="num_candidates 2 needs a critic"):
+        SpeechToImageModel.from_parts(None, None, te, tokenizer, StackGANStage1Generator(StackGANConfig(**TINY_GAN)),
+                                      config=SpeechToImageConfig(num_candidates=2))
+    with pytest.raises(ValueError, match="num_candidates must be a whole number >= 1, got 0"):
+        SpeechToImageConfig(num_candidates=0)
 
 
 def test_s2i_generate_from_audio_and_text(parts, tmp_path):

@@ -175,11 +175,13 @@ class CUBAttributes:
                       ) -> tuple[dict[str, list[str]], np.ndarray]:
         """Soft targets of `groups` for rows of 312-long label vectors: ({group: values}, (rows, sum of values)
         float32), each present value weighted by its certainty; rows of a group without a visible present value
-        are all zero there (no target)."""
+        are all zero there (no target). The groups come in sorted order, whatever order they are named in: a model
+        config saves its {group: values} with sorted keys (transformers writes config.json with sort_keys), so a
+        model trained on these targets reads its logit blocks in the order its saved config reloads them."""
         self.require_groups(groups)
         weights = np.asarray(present, np.float32) * CERTAINTY_WEIGHTS[np.asarray(certainty, np.int64)]
         values, blocks = {}, []
-        for group in groups:
+        for group in sorted(groups):
             columns = [i for i, name in enumerate(self.names) if name.partition("::")[0] == group]
             values[group] = [self.names[i].partition("::")[2] for i in columns]
             blocks.append(weights[:, columns])

@@ -16,6 +16,7 @@ import torch
 from ..data.caption_attributes import colours_named
 from ..data.cub import load_cub
 from ..data.cub_attributes import CUBAttributes
+from ..models.stackgan.candidates import choose_noise
 from .attribute_classifier import AttributeClassifier, real_images, train_attribute_classifier
 from .image_metrics import frechet_distance, inception_score
 
@@ -81,25 +82,34 @@ def train_combinations(dataset_dir, train, groups: list[str]) -> set[tuple]:
     combos = set()
     for cid in np.unique(class_ids):
         summed = targets[class_ids == cid].sum(0)
-        offset, combo = 0, []
-        for g in groups:
-            block = summed[offset:offset + len(values[g])]
-            combo.append(values[g][int(block.argmax())])
-            offset += len(values[g])
-        combos.add(tuple(combo))
+        offset, read = 0, {}
+        for g, group_values in values.items():  # the targets' order (sorted), not necessarily `groups`'
+            read[g] = group_values[int(summed[offset:offset + len(group_values)].argmax())]
+            offset += len(group_values)
+        combos.add(tuple(read[g] for g in groups))
     return combos
 
 
 @torch.no_grad()
 def generate(generator, text_embeds: torch.Tensor, seed: int = 0, batch_size: int = 64,
-             return_drafts: bool = False):
+             return_drafts: bool = False, critic=None, wanted: list[dict] | None = None, num_candidates: int = 1):
     """Images in [-1, 1] from a StackGAN generator, with one seeded noise stream, in batches; with
-    `return_drafts`, also the Stage-I drafts a Stage II refined in the same pass (None for Stage I)."""
+    `return_drafts`, also the Stage-I drafts a Stage II refined in the same pass (None for Stage I). With a
+    `critic` and `num_candidates` above 1, each image from the best of that many noises for the colours `wanted`
+    (one {group: [colours]} per embedding), as the speech-to-image bundle draws (`choose_noise`)."""
+    if num_candidates > 1 and (critic is None or wanted is None or len(wanted) != len(text_embeds)):
+        raise ValueError(f"num_candidates={num_candidates} needs a critic and the colours wanted for each embedding")
     generator.eval()
+    stage1 = generator.stage1 if hasattr(generator, "stage1") else generator
     rng = torch.Generator().manual_seed(seed)
     images, drafts = [], []
-    for chunk in torch.split(text_embeds, batch_size):
-        noise = torch.randn(len(chunk), generator.config.noise_dim, generator=rng)
+    for start, chunk in zip(range(0, len(text_embeds), batch_size), torch.split(text_embeds, batch_size)):
+        noise = torch.randn(len(chunk), num_candidates, generator.config.noise_dim, generator=rng)
+        if num_candidates > 1:
+            noise = choose_noise(stage1, critic.eval(), chunk.to(generator.device), noise,
+                                 wanted[start:start + len(chunk)]).cpu()
+        else:
+            noise = noise[:, 0]
         out = generator(chunk.to(generator.device), noise=noise.to(generator.device), generator=rng)
         images.append(out.images.float().cpu())
         if out.stage1_images is not None:
@@ -116,10 +126,12 @@ def _train_class_rate(predicted: dict, values: dict, groups: list[str], train_cl
 
 
 def score_generator(generator, test_split, classifier: AttributeClassifier, seed: int = 0,
-                    max_images: int | None = None, train_classes: set[tuple] | None = None) -> dict:
+                    max_images: int | None = None, train_classes: set[tuple] | None = None, critic=None,
+                    num_candidates: int = 1) -> dict:
     """Attribute accuracy of generated, real and shuffled-caption images, and the Fréchet distance and
     Inception-style score in the classifier's space. Returns the figures, the generated images and, for a Stage II,
-    the Stage-I drafts it refined (None for a Stage I), for judges that read them too.
+    the Stage-I drafts it refined (None for a Stage I), for judges that read them too. `critic` and
+    `num_candidates`: each image from the best of that many noises, as `generate` draws them.
 
     For a Stage II, `stage1_drafts_generated` scores the Stage-I drafts it refined in the same pass.
     `train_classes`, the attribute combinations of the training classes: also report how often the generated
@@ -135,10 +147,12 @@ def score_generator(generator, test_split, classifier: AttributeClassifier, seed
     wanted = [colours_named(test_split[i]["captions"][c]) for i, c in pairs]
     real = real_images(test_split.select(images_idx))
     real_pred = classifier.predict(real)
-    fake, drafts = generate(generator, embeddings, seed, return_drafts=True)
+    choice = {"critic": critic, "num_candidates": num_candidates}
+    fake, drafts = generate(generator, embeddings, seed, return_drafts=True, wanted=wanted, **choice)
     fake_pred = classifier.predict(fake)
     shuffled = torch.roll(torch.arange(len(pairs)), 1)
-    shuffled_pred = classifier.predict(generate(generator, embeddings[shuffled], seed))
+    shuffled_pred = classifier.predict(generate(generator, embeddings[shuffled], seed,
+                                                wanted=[wanted[i] for i in shuffled], **choice))
     train_class_rate = {}
     if train_classes is not None:
         train_class_rate = {

@@ -28,6 +28,11 @@ class SpeechToImageConfig(PreTrainedConfig):
     asr_lm_weight (`float`, defaults to 0.0): above 0, the weight of the character LM saved with the ASR
         (char_lm.json) in that beam search. Off by default: an LM of the training corpus's sentences spells its
         sentence shapes better and freely phrased speech worse (docs/studies/asr.md).
+    critic_subfolder (`str`, *optional*): a Stage-I discriminator with an attribute head (the one Stage I was
+        trained against), which reads the colours of candidate drafts.
+    num_candidates (`int`, defaults to 1): with a critic, each image is drawn from the best of this many noises:
+        the one whose 64 x 64 draft the critic reads as most likely to show the colours the text names
+        (docs/studies/stackgan-conditioning.md). 1: the first noise, no critic.
     """
 
     model_type = "speech_to_image"
@@ -41,6 +46,8 @@ class SpeechToImageConfig(PreTrainedConfig):
     asr_beam_size: int = 8
     asr_ctc_weight: float = 0.5
     asr_lm_weight: float = 0.0
+    critic_subfolder: str | None = None
+    num_candidates: int = 1
 
     def __post_init__(self, **kwargs):
         # `custom_pipelines` sends `pipeline()` to the bundle's own copy of the pipeline code (and makes it demand
@@ -49,6 +56,8 @@ class SpeechToImageConfig(PreTrainedConfig):
         if not __name__.startswith("transformers_modules"):
             kwargs.pop("custom_pipelines", None)
         super().__post_init__(**kwargs)
+        if not isinstance(self.num_candidates, int) or self.num_candidates < 1:
+            raise ValueError(f"num_candidates must be a whole number >= 1, got {self.num_candidates!r}")
 
     def to_dict(self):
         return {**super().to_dict(), "custom_pipelines": CUSTOM_PIPELINES}

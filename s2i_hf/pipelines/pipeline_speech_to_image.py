@@ -48,17 +48,20 @@ class _ImagePipelineBase(Pipeline):
     _pipeline_calls_generate = False
 
     def _sanitize_parameters(self, num_images_per_prompt=None, height=None, seed=None, generator=None,
-                             condition_noise_scale=None, **kwargs):
+                             condition_noise_scale=None, num_candidates=None, **kwargs):
         forward = {"num_images_per_prompt": num_images_per_prompt, "height": height, "seed": seed,
-                   "generator": generator, "condition_noise_scale": condition_noise_scale}
+                   "generator": generator, "condition_noise_scale": condition_noise_scale,
+                   "num_candidates": num_candidates}
         return {}, {k: v for k, v in forward.items() if v is not None}, {}
 
     def _draw(self, text: str, num_images_per_prompt: int = 1, height: int | None = None, seed: int | None = None,
-              generator: torch.Generator | None = None, condition_noise_scale: float | None = None) -> torch.Tensor:
+              generator: torch.Generator | None = None, condition_noise_scale: float | None = None,
+              num_candidates: int | None = None) -> torch.Tensor:
         if generator is None and seed is not None:
             generator = torch.Generator(self.model.device).manual_seed(seed)
         embeds = self.model.embed([text])
-        return self.model.draw(embeds, num_images_per_prompt, height, generator, condition_noise_scale).float().cpu()
+        return self.model.draw(embeds, num_images_per_prompt, height, generator, condition_noise_scale, texts=[text],
+                               num_candidates=num_candidates).float().cpu()
 
     def postprocess(self, model_outputs):
         from PIL import Image

@@ -100,6 +100,7 @@ def render_bundle_card(output_dir, model, metrics: dict, samples: str | None = N
     card_data = ModelCardData(library_name="transformers", pipeline_tag="text-to-image", license="apache-2.0",
                               tags=["s2i_hf", "speech-to-image", "stackgan", "speech-transformer"])
     sizes = {name: f"{sum(p.numel() for p in getattr(model, name).parameters()) / 1e6:.2f} M"
-             for name in ("asr", "text_encoder", "generator")}
+             for name in ("asr", "text_encoder", "generator", "critic") if getattr(model, name) is not None}
     return render_card("bundle.md", output_dir, card_data, model_name=Path(output_dir).name, repo_or_path=output_dir,
-                       sizes=sizes, image_sizes=model.image_sizes, metrics=metrics, samples=samples)
+                       sizes=sizes, image_sizes=model.image_sizes, metrics=metrics, samples=samples,
+                       num_candidates=model.config.num_candidates)

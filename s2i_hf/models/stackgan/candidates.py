@@ -1,0 +1,58 @@
+"""Choosing among drafts: for each image, draw several 64 x 64 drafts from as many noises and keep the noise whose
+draft the Stage-I discriminator's attribute head (AC-GAN's classifier, trained on the real renders' labels) reads
+as most likely to show the colours the text names. DALL-E re-ranks its samples with CLIP (Ramesh et al. 2021); here
+the reader is the discriminator the generator was trained against, and the colours come from the text itself.
+
+This file imports only torch: a speech-to-image bundle carries a copy for `trust_remote_code=True`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def colour_log_likelihood(attribute_logits: torch.Tensor, attribute_values: dict[str, list[str]],
+                          wanted: list[dict[str, list[str]]]) -> torch.Tensor:
+    """(n,) for n images: the sum, over the attribute groups the image's text names, of the log-probability of the
+    likeliest colour it names for the group (`wanted[i]`: {group: [colours]}, as `colours_named` returns it).
+    Groups the reader does not know and colours outside its values are skipped; a text that names none scores 0.
+    `attribute_logits`: (n, sum of the groups' sizes), one block per group in `attribute_values`' order."""
+    if attribute_logits.shape[0] != len(wanted):
+        raise ValueError(f"{attribute_logits.shape[0]} images but {len(wanted)} texts' colours")
+    scores = torch.zeros(len(wanted))
+    offset = 0
+    for group, values in attribute_values.items():
+        log_probs = attribute_logits[:, offset:offset + len(values)].float().log_softmax(-1).cpu()
+        offset += len(values)
+        for i, named in enumerate(wanted):
+            known = [values.index(c) for c in named.get(group, []) if c in values]
+            if known:
+                scores[i] += log_probs[i, known].max()
+    return scores
+
+
+@torch.no_grad()
+def choose_noise(stage1, critic, text_embeds: torch.Tensor, noise: torch.Tensor,
+                 wanted: list[dict[str, list[str]]]) -> torch.Tensor:
+    """The noise, among `noise` (n, k, noise_dim), whose Stage-I draft of `text_embeds` (n, dim) the critic reads
+    as best showing `wanted[i]`'s colours; (n, noise_dim). The drafts are drawn at the conditioning's mean (the
+    image that follows the text most closely), k at a time for all n; images whose text names no colour the critic
+    knows keep their first noise."""
+    n, k, _ = noise.shape
+    if critic.attribute_head is None:
+        raise ValueError("the critic has no attribute head: it must be a Stage-I discriminator trained with "
+                         "auxiliary_attributes")
+    if k == 1 or not any(any(g in named for g in critic.config.auxiliary_attributes) for named in wanted):
+        return noise[:, 0]
+    embeds = text_embeds.repeat_interleave(k, dim=0)
+    # the conditioning's noise is drawn and scaled to 0: from a stream of its own, so the caller's stays as it was
+    spare = torch.Generator(embeds.device).manual_seed(0)
+    drafts = stage1(embeds, noise=noise.flatten(0, 1).to(embeds.device, embeds.dtype), generator=spare,
+                    condition_noise_scale=0.0).images
+    logits = critic.attribute_head(critic.encode_image(drafts.to(critic.dtype)))
+    scores = colour_log_likelihood(logits, critic.config.auxiliary_attributes, [w for w in wanted for _ in range(k)])
+    best = scores.view(n, k).argmax(dim=1)
+    return noise[torch.arange(n), best]
+
+
+__all__ = ["choose_noise", "colour_log_likelihood"]
