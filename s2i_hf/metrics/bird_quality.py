@@ -103,13 +103,12 @@ def generate(generator, text_embeds: torch.Tensor, seed: int = 0, batch_size: in
     stage1 = generator.stage1 if hasattr(generator, "stage1") else generator
     rng = torch.Generator().manual_seed(seed)
     images, drafts = [], []
+    if critic is not None:
+        critic.eval()
     for start, chunk in zip(range(0, len(text_embeds), batch_size), torch.split(text_embeds, batch_size)):
         noise = torch.randn(len(chunk), num_candidates, generator.config.noise_dim, generator=rng)
-        if num_candidates > 1:
-            noise = choose_noise(stage1, critic.eval(), chunk.to(generator.device), noise,
-                                 wanted[start:start + len(chunk)]).cpu()
-        else:
-            noise = noise[:, 0]
+        noise = choose_noise(stage1, critic, chunk.to(generator.device), noise,
+                             wanted[start:start + len(chunk)] if wanted else []).cpu()
         out = generator(chunk.to(generator.device), noise=noise.to(generator.device), generator=rng)
         images.append(out.images.float().cpu())
         if out.stage1_images is not None:

@@ -222,11 +222,8 @@ class SpeechToImageModel(PreTrainedModel):
         embeds = text_embeds.repeat_interleave(num_images_per_prompt, dim=0)
         noise = torch.randn(len(embeds), k, model.config.noise_dim, generator=generator,
                             device=generator.device if generator is not None else self.device).to(self.device)
-        if k > 1:
-            wanted = [colours_named(t) for t in texts for _ in range(num_images_per_prompt)]
-            noise = choose_noise(stage1, self.critic, embeds, noise, wanted)
-        else:
-            noise = noise[:, 0]
+        wanted = [colours_named(t) for t in texts for _ in range(num_images_per_prompt)] if k > 1 else []
+        noise = choose_noise(stage1, self.critic, embeds, noise, wanted)
         same_device = generator is not None and generator.device == self.device
         return model(embeds, noise=noise.to(self.device), generator=generator if same_device else None,
                      condition_noise_scale=condition_noise_scale).images

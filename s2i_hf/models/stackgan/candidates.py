@@ -37,12 +37,14 @@ def choose_noise(stage1, critic, text_embeds: torch.Tensor, noise: torch.Tensor,
     """The noise, among `noise` (n, k, noise_dim), whose Stage-I draft of `text_embeds` (n, dim) the critic reads
     as best showing `wanted[i]`'s colours; (n, noise_dim). The drafts are drawn at the conditioning's mean (the
     image that follows the text most closely), k at a time for all n; images whose text names no colour the critic
-    knows keep their first noise."""
+    knows keep their first noise; with k = 1, the one noise each (`critic` and `wanted` unused)."""
     n, k, _ = noise.shape
-    if critic.attribute_head is None:
-        raise ValueError("the critic has no attribute head: it must be a Stage-I discriminator trained with "
-                         "auxiliary_attributes")
-    if k == 1 or not any(any(g in named for g in critic.config.auxiliary_attributes) for named in wanted):
+    if k == 1:  # nothing to choose: no critic or colours needed
+        return noise[:, 0]
+    if critic is None or critic.attribute_head is None:
+        raise ValueError("choosing among drafts needs a critic with an attribute head: a Stage-I discriminator "
+                         "trained with auxiliary_attributes")
+    if not any(any(g in named for g in critic.config.auxiliary_attributes) for named in wanted):
         return noise[:, 0]
     embeds = text_embeds.repeat_interleave(k, dim=0)
     # the conditioning's noise is drawn and scaled to 0: from a stream of its own, so the caller's stays as it was
