@@ -63,7 +63,7 @@ def _demo(args) -> int:
 
     figures = run_demo(args.output_dir, speech_clips=args.speech_clips, birds=args.birds, seed=args.seed,
                        report_clips=args.report_clips, stage1_minutes=args.stage1_minutes,
-                       stage2_minutes=args.stage2_minutes, scale=args.scale)
+                       stage2_minutes=args.stage2_minutes, scale=args.scale, precision=args.precision)
     print(json.dumps(figures))
     print(f"report: {args.output_dir}/report.html", file=sys.stderr)
     return 0
@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--stage1_minutes", type=float, default=None, help="override the preset's time budget")
     demo.add_argument("--stage2_minutes", type=float, default=None)
     demo.add_argument("--scale", choices=["demo", "tiny"], default="demo", help="tiny: the test presets (smoke run)")
+    demo.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                      help="auto: bf16 for a part where the CPU runs it natively and its step, timed here, is faster")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_demo)
 

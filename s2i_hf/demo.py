@@ -57,9 +57,8 @@ def _run(step: str, cmd: list, log_dir: Path, say=print, threads: int | None = N
 
 
 def cpu_has_fast_bf16() -> bool:
-    """Whether oneDNN runs bf16 natively here (AVX-512 BF16 or AMX): then the demo trains every part in bf16,
-    which makes a step 1.2-2x faster with the same figures (docs/benchmarks.md). Elsewhere bf16 is emulated and
-    many times slower than fp32."""
+    """Whether oneDNN runs bf16 natively here (AVX-512 BF16 or AMX). Elsewhere bf16 is emulated and many times
+    slower than fp32; where it is native the demo still times each part in both (`choose_precisions`)."""
     import torch
 
     return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
@@ -116,17 +115,60 @@ class _Timings:
             return wall
 
 
-def _commands(out: Path, bf16: bool, speech_clips: int, birds: int, seed: int, report_clips: int, scale: str,
-              stage1_minutes: float | None, stage2_minutes: float | None) -> dict[str, list]:
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def choose_precisions(out: Path, requested: str, scale: str) -> dict:
+    """Each trained part's precision, kept in D/precision.json so that a resumed demo trains on as it began.
+
+    "auto": bf16 for a part only where the CPU runs bf16 natively and that part's training step, timed here in
+    both (s2i_hf/benchmarking/precision.py, a few seconds), is clearly faster in it; fp32 elsewhere. Native is not
+    enough: on an Intel Xeon with AVX-512 BF16 and no AMX every part steps slower in bf16. "fp32" / "bf16": every
+    part so (bf16 is refused where it would be emulated, many times slower)."""
+    from .benchmarking.precision import MIN_SPEEDUP, choose, probe
+
+    if requested not in PRECISIONS:
+        raise ValueError(f"--precision {requested!r}: must be one of {', '.join(PRECISIONS)}")
+    native = cpu_has_fast_bf16()
+    if requested == "bf16" and not native:
+        raise ValueError("--precision bf16: this CPU has no native bf16 (no AVX-512 BF16 or AMX); emulated, it trains "
+                         "many times slower than fp32. Pass --precision fp32 or auto")
+    path = out / "precision.json"
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        if requested not in ("auto", saved["requested"]):
+            raise ValueError(f"--precision {requested}: {out} was begun with --precision {saved['requested']} "
+                             f"({path}); resume with that, or start in a new --output_dir")
+        return saved
+    if requested == "auto" and native:
+        step_ms = probe(scale)
+        parts = choose(step_ms, native)
+    else:
+        step_ms, parts = None, {part: "bf16" if requested == "bf16" else "fp32"
+                                for part in ("asr", "text_encoder", "stage1", "stage2")}
+    chosen = {"requested": requested, "native_bf16": native, "parts": parts, "min_speedup": MIN_SPEEDUP,
+              "step_ms_one_thread": step_ms}
+    staging = path.with_suffix(".json.tmp")
+    staging.write_text(json.dumps(chosen, indent=2))
+    os.replace(staging, path)
+    return chosen
+
+
+def _commands(out: Path, precisions: dict[str, str], speech_clips: int, birds: int, seed: int, report_clips: int,
+              scale: str, stage1_minutes: float | None, stage2_minutes: float | None) -> dict[str, list]:
     """Every step's command, as a user would type it. Every model trains a fixed number of steps (the same model on
-    any CPU), in bf16 only where the CPU runs it natively (elsewhere it is emulated and far slower): the Trainer
-    recipes through `--bf16`, the GAN loop through accelerate's mixed precision. Each training resumes from its
-    latest checkpoint."""
+    any CPU), each in the precision `choose_precisions` gave it: the Trainer recipes through `--bf16`, the GAN loop
+    through accelerate's mixed precision. Each training resumes from its latest checkpoint."""
     py, launch = sys.executable, [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
                                   str(REPO / "accelerate_configs" / "cpu.yaml")]
-    trainer_bf16 = ["--bf16", "true"] if bf16 else []
+
+    def trainer_bf16(part: str) -> list:
+        return ["--bf16", "true"] if precisions[part] == "bf16" else []
+
+    def gan_launch(part: str) -> list:
+        return [*launch, "--mixed_precision", "bf16"] if precisions[part] == "bf16" else launch
+
     resume = ["--resume_from_checkpoint", "latest"]
-    gan_launch = [*launch, "--mixed_precision", "bf16"] if bf16 else launch
     text_space = ["--text_encoder", out / "text_encoder"]  # StackGAN learns what the pipeline will feed it
     synth = [py, "-m", "s2i_hf", "synth"]
 
@@ -135,7 +177,7 @@ def _commands(out: Path, bf16: bool, speech_clips: int, birds: int, seed: int, r
                 *options, "--num_workers", 1, "--overwrite"]
 
     def stackgan(stage: int, minutes: float | None, *options) -> list:
-        return [*gan_launch, REPO / "recipes/train_stackgan.py", "--stage", stage, "--config",
+        return [*gan_launch(f"stage{stage}"), REPO / "recipes/train_stackgan.py", "--stage", stage, "--config",
                 CONFIGS / f"stackgan_stage{stage}_{scale}.yaml", "--dataset_dir", out / "birds", *options,
                 "--output_dir", out / f"stage{stage}", *text_space, *resume,
                 *(["--max_train_minutes", minutes] if minutes else [])]
@@ -153,9 +195,9 @@ def _commands(out: Path, bf16: bool, speech_clips: int, birds: int, seed: int, r
                                              UNSEEN_ENGINES, "--phrasing", "captions"),
         "text_encoder": [*launch, REPO / "recipes/train_text_encoder.py", "--config",
                          CONFIGS / f"text_encoder_{scale}.yaml", "--dataset_dir", out / "birds", "--output_dir",
-                         out / "text_encoder", *resume, *trainer_bf16],
+                         out / "text_encoder", *resume, *trainer_bf16("text_encoder")],
         "asr": [*launch, REPO / "recipes/train_asr.py", "--config", CONFIGS / f"asr_{scale}.yaml", "--dataset_dir",
-                out / "speech", "--test_speaker", "en-us+f4", "--output_dir", out / "asr", *resume, *trainer_bf16],
+                out / "speech", "--test_speaker", "en-us+f4", "--output_dir", out / "asr", *resume, *trainer_bf16("asr")],
         "judges": [py, REPO / "recipes/train_judges.py", "--dataset_dir", out / "birds", "--output_dir", out,
                    "--seed", seed],
         "stage1": stackgan(1, stage1_minutes),
@@ -179,8 +221,10 @@ SCHEDULE = [
 
 
 def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed: int = 0, report_clips: int = 64,
-             stage1_minutes: float | None = None, stage2_minutes: float | None = None, scale: str = "demo") -> dict:
-    """`scale="tiny"` uses the test presets (a smoke run of every step in a few minutes)."""
+             stage1_minutes: float | None = None, stage2_minutes: float | None = None, scale: str = "demo",
+             precision: str = "auto") -> dict:
+    """`scale="tiny"` uses the test presets (a smoke run of every step in a few minutes); `precision`: see
+    `choose_precisions`."""
     if not (REPO / "recipes").is_dir():
         raise FileNotFoundError(f"{REPO / 'recipes'}: the demo runs the repository's recipes; install s2i_hf from a "
                                 "clone (pip install -e .)")
@@ -226,8 +270,10 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
             for future in running:  # the other lane keeps training if one fails: nothing it did is lost
                 future.result()
 
-    bf16 = cpu_has_fast_bf16()
-    commands = _commands(out, bf16, speech_clips, birds, seed, report_clips, scale, stage1_minutes, stage2_minutes)
+    chosen = choose_precisions(out, precision, scale)
+    say(f"[s2i demo] precision per part: {chosen['parts']} ({out / 'precision.json'})")
+    commands = _commands(out, chosen["parts"], speech_clips, birds, seed, report_clips, scale, stage1_minutes,
+                         stage2_minutes)
     for phase in SCHEDULE:
         run_phase([[(name, commands[name]) for name in lane] for lane in phase])
 
@@ -238,7 +284,7 @@ def run_demo(output_dir: str, speech_clips: int = 6000, birds: int = 4000, seed:
     progress.update(1)
     progress.close()
     timings.steps["report"] = round((time.perf_counter() - start) / 60, 2)
-    figures["mixed_precision"] = "bf16" if bf16 else "no"
+    figures["precision"] = chosen
     figures["cpu"] = cpu_description()
     figures["minutes"] = timings.steps
     figures["threads"] = timings.threads

@@ -42,3 +42,27 @@ def test_each_part_has_a_training_step_whose_flops_follow_its_size():
         steps.make_step("vocoder", demo, 2)
     with pytest.raises(ValueError, match="scale 'huge'"):
         steps.load_presets("huge")
+
+
+def test_each_part_gets_bf16_only_where_native_and_clearly_faster():
+    from s2i_hf.benchmarking.precision import choose, time_parts
+
+    times = time_parts("tiny", repeats=1)  # each part's real training step, both precisions
+    assert set(times) == {"asr", "text_encoder", "stage1", "stage2"}
+    assert all(t["fp32_ms"] > 0 and t["bf16_ms"] > 0 for t in times.values())
+    measured = {"asr": {"speedup": 0.72}, "stage1": {"speedup": 2.2}, "stage2": {"speedup": 1.1}}
+    assert choose(measured, native_bf16=True) == {"asr": "fp32", "stage1": "bf16", "stage2": "fp32"}
+    assert choose(measured, native_bf16=False) == {"asr": "fp32", "stage1": "fp32", "stage2": "fp32"}
+
+
+def test_a_resumed_demo_keeps_the_precision_it_began_with(tmp_path):
+    from s2i_hf.demo import choose_precisions
+
+    first = choose_precisions(tmp_path, "fp32", "tiny")
+    assert first["parts"] == dict.fromkeys(("asr", "text_encoder", "stage1", "stage2"), "fp32")
+    assert json.loads((tmp_path / "precision.json").read_text()) == first
+    assert choose_precisions(tmp_path, "auto", "tiny") == first  # resumed: no new timing, the same choice
+    with pytest.raises(ValueError, match=r"--precision bf16: .* begun with --precision fp32|--precision bf16: this"):
+        choose_precisions(tmp_path, "bf16", "tiny")
+    with pytest.raises(ValueError, match="--precision 'fp16': must be one of auto, fp32, bf16"):
+        choose_precisions(tmp_path / "new", "fp16", "tiny")

@@ -263,6 +263,9 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
         assert "real" in realism[size]["periodic_artefact_db"]
     assert "baseline" in realism["256px"]["frechet"] and realism["diversity_256px"]["images_per_caption"] == 4
     assert figures["cpu"]["cores"] >= 1 and "native_bf16" in figures["cpu"]
+    precision = figures["precision"]  # each part's, timed on this CPU where bf16 is native; fp32 elsewhere
+    assert precision["requested"] == "auto" and set(precision["parts"]) == {"asr", "text_encoder", "stage1", "stage2"}
+    assert figures["cpu"]["native_bf16"] or set(precision["parts"].values()) == {"fp32"}
     if figures["cpu"]["cores"] >= 2:  # the ASR and judges beside Stage I, Stage II and the test sets, half the cores
         half = figures["cpu"]["cores"] // 2
         assert figures["threads"] == {"asr": half, "judges": half, "stage1": half, "stage2": half,

@@ -18,11 +18,13 @@ from torch.utils.flop_counter import FlopCounterMode
 CONFIGS = Path(__file__).resolve().parents[2] / "recipes" / "configs"
 PARTS = ("asr", "text_encoder", "stage1", "stage2")
 PRESETS = {"full": ("asr_ljspeech", "text_encoder_cub", "stackgan_stage1_cub", "stackgan_stage2_cub"),
-           "demo": ("asr_demo", "text_encoder_demo", "stackgan_stage1_demo", "stackgan_stage2_demo")}
+           "demo": ("asr_demo", "text_encoder_demo", "stackgan_stage1_demo", "stackgan_stage2_demo"),
+           "tiny": ("asr_tiny", "text_encoder_tiny", "stackgan_stage1_tiny", "stackgan_stage2_tiny")}
 
 
 def load_presets(scale: str) -> dict[str, dict]:
-    """{part: its YAML preset} at `scale` ("full": the reference sizes, "demo": sized for two CPU cores)."""
+    """{part: its YAML preset} at `scale` ("full": the reference sizes, "demo": sized for two CPU cores, "tiny": the
+    tests')."""
     if scale not in PRESETS:
         raise ValueError(f"scale {scale!r}: must be one of {sorted(PRESETS)}")
     return {part: yaml.safe_load((CONFIGS / f"{name}.yaml").read_text()) for part, name in zip(PARTS, PRESETS[scale])}
