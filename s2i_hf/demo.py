@@ -4,6 +4,8 @@
 
 Steps (each a recipe run as users run it, each skipped when its output is complete, each training resumable, so
 an interrupted demo continues where it stopped when rerun), stated as a schedule of lanes in `run_demo`:
+ 0. each part's precision: bf16 where the CPU runs it natively and the part's step, timed here, is faster in it
+    (D/precision.json, `choose_precisions`);
  1. spoken captions and requests (LJSpeech format; eSpeak NG, flite and festival voices), synthetic birds (CUB
     format);
  2. the text encoder (text_encoder_demo.yaml); then, side by side on a core each of two cores, the ASR
