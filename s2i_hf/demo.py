@@ -84,6 +84,13 @@ def cpu_description() -> dict:
     return info
 
 
+def _write_json(path: Path, obj: dict) -> None:
+    """Written beside and renamed when whole: a resumed demo never reads half a file."""
+    staging = path.with_suffix(".json.tmp")
+    staging.write_text(json.dumps(obj, indent=2))
+    os.replace(staging, path)
+
+
 def _done(marker: Path) -> bool:
     return marker.is_file()
 
@@ -110,10 +117,7 @@ class _Timings:
     def save(self) -> float:
         with self.lock:
             wall = round(self.wall_before + (time.perf_counter() - self.wall_start) / 60, 2)
-            staging = self.path.with_suffix(".json.tmp")  # renamed when whole: a resumed demo never reads half a file
-            staging.write_text(json.dumps({"steps": self.steps, "threads": self.threads, "wall_minutes": wall},
-                                          indent=2))
-            os.replace(staging, self.path)
+            _write_json(self.path, {"steps": self.steps, "threads": self.threads, "wall_minutes": wall})
             return wall
 
 
@@ -128,6 +132,7 @@ def choose_precisions(out: Path, requested: str, scale: str) -> dict:
     enough: on an Intel Xeon with AVX-512 BF16 and no AMX every part steps slower in bf16. "fp32" / "bf16": every
     part so (bf16 is refused where it would be emulated, many times slower)."""
     from .benchmarking.precision import MIN_SPEEDUP, choose, probe
+    from .benchmarking.steps import PARTS
 
     if requested not in PRECISIONS:
         raise ValueError(f"--precision {requested!r}: must be one of {', '.join(PRECISIONS)}")
@@ -146,13 +151,10 @@ def choose_precisions(out: Path, requested: str, scale: str) -> dict:
         step_ms = probe(scale)
         parts = choose(step_ms, native)
     else:
-        step_ms, parts = None, {part: "bf16" if requested == "bf16" else "fp32"
-                                for part in ("asr", "text_encoder", "stage1", "stage2")}
+        step_ms, parts = None, dict.fromkeys(PARTS, "bf16" if requested == "bf16" else "fp32")
     chosen = {"requested": requested, "native_bf16": native, "parts": parts, "min_speedup": MIN_SPEEDUP,
               "step_ms_one_thread": step_ms}
-    staging = path.with_suffix(".json.tmp")
-    staging.write_text(json.dumps(chosen, indent=2))
-    os.replace(staging, path)
+    _write_json(path, chosen)
     return chosen
 
 
