@@ -9,7 +9,8 @@
 
 Any config field can be overridden (`--max_steps 20`); `--resume_from_checkpoint latest` continues from the newest
 complete checkpoint-<step> in --output_dir with the same data order. Mixed precision comes from the accelerate
-config (`--mixed_precision bf16`). Writes the generator (EMA weights when `use_ema`) to --output_dir in
+config (`--mixed_precision bf16`). Writes the generator (EMA weights when `use_ema`; with `--average_from_step`, their
+mean over the checkpoints from that step on) to --output_dir in
 `save_pretrained` form, the discriminator to --output_dir/discriminator, sample grids to --output_dir/samples, and
 a model card.
 """
@@ -56,6 +57,7 @@ from s2i_hf.training.stackgan import (
     training_step,
 )
 from s2i_hf.training.text_encoder import embed_caption_lists, embed_split_captions
+from s2i_hf.training.weight_averaging import WeightAverage
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +164,9 @@ class GANTrainingArguments:
                 "for the colours their caption names (the attribute loss, as the main fakes)"})
     use_ema: bool = True
     ema_decay: float = 0.999
+    average_from_step: int = field(default=0, metadata={
+        "help": "the final generator is the mean of its (EMA) weights at every checkpoint from this step on, the "
+                "last step's included: the middle of a GAN's wander between checkpoints (0: the last step's weights)"})
     channels_last: bool = field(default=True, metadata={"help": "NHWC convolutions (faster on CPU and GPU)"})
     checkpointing_steps: int = 500
     checkpoints_total_limit: int | None = 3
@@ -364,6 +369,9 @@ def main(argv=None):
     generator, discriminator, g_opt, d_opt, loader, g_sched, d_sched = accelerator.prepare(
         generator, discriminator, g_opt, d_opt, loader, g_sched, d_sched)
     steps_per_epoch = len(loader)
+    if not 0 <= args.average_from_step <= max_steps:
+        raise SystemExit(f"average_from_step ({args.average_from_step}) must be between 0 and max_steps ({max_steps})")
+    average = WeightAverage() if args.average_from_step else None
     ema = EMAModel(accelerator.unwrap_model(generator).parameters(), decay=args.ema_decay) if args.use_ema else None
     if ema is not None:
         accelerator.register_for_checkpointing(ema)
@@ -393,6 +401,8 @@ def main(argv=None):
                     ema.restore(model.parameters())
             progress = {"step": step, "train_minutes": minutes_before + (time.perf_counter() - started) / 60}
             (Path(folder) / "progress.json").write_text(json.dumps(progress))
+            if average is not None:
+                average.save(folder)
         weights.clear()  # saved above, in from_pretrained form
 
     def load_hook(models, folder):
@@ -410,6 +420,8 @@ def main(argv=None):
         step = checkpoints.checkpoint_step(resume)
         if (resume / "progress.json").is_file():
             minutes_before = json.loads((resume / "progress.json").read_text())["train_minutes"]
+        if average is not None:
+            average = WeightAverage.load(resume)
         logger.info("resumed from %s (step %d)", resume, step)
     if accelerator.is_main_process:
         accelerator.init_trackers("stackgan", config={k: v for k, v in {**asdict(model_args), **asdict(data_args),
@@ -422,6 +434,17 @@ def main(argv=None):
     sample_embeds = torch.tensor([test[i]["embeddings"][0] for i in range(min(args.num_samples, len(test)))])
     sample_noise = torch.randn(len(sample_embeds), accelerator.unwrap_model(generator).config.noise_dim,
                                generator=torch.Generator().manual_seed(args.seed))
+
+    def generator_weights() -> dict:
+        """The generator's state dict with its EMA weights (a copy)."""
+        model = accelerator.unwrap_model(generator)
+        if ema is not None:
+            ema.store(model.parameters())
+            ema.copy_to(model.parameters())
+        weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if ema is not None:
+            ema.restore(model.parameters())
+        return weights
 
     def save_samples(at_step: int):
         model = accelerator.unwrap_model(generator)
@@ -475,6 +498,8 @@ def main(argv=None):
             out_of_time = args.max_train_minutes is not None and accelerator.reduce(torch.tensor(
                 float(time.perf_counter() - started > 60 * args.max_train_minutes)), "max").item() > 0
             if step % args.checkpointing_steps == 0 or step == max_steps or out_of_time:
+                if average is not None and step >= args.average_from_step:
+                    average.update(generator_weights())
                 checkpoints.save_checkpoint(accelerator, output_dir, step, args.checkpoints_total_limit)
             if out_of_time:
                 max_steps = step
@@ -485,18 +510,22 @@ def main(argv=None):
                 break
     progress.close()
 
-    # 6. Final model: the generator with its EMA weights, the discriminator beside it; card; publish
+    # 6. Final model: the generator with its EMA weights (their mean over the last checkpoints with
+    # average_from_step), the discriminator beside it; card; publish
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         model = accelerator.unwrap_model(generator)
-        if ema is not None:
+        if average is not None and average.count:
+            model.load_state_dict(average.state_dict_like(model.state_dict()))
+        elif ema is not None:
             ema.copy_to(model.parameters())
         model.save_pretrained(output_dir)
         accelerator.unwrap_model(discriminator).save_pretrained(output_dir / "discriminator")
         summary = {"stage": model_args.stage, "steps": step, "epochs": round(step / steps_per_epoch, 2),
                    "train_minutes": round(minutes_before + (time.perf_counter() - started) / 60, 2),
                    "seconds_per_step_this_run": round((time.perf_counter() - started) / max(1, step - start_step), 4),
-                   "mixed_precision": accelerator.mixed_precision, "last_logs": history[-1] if history else None}
+                   "mixed_precision": accelerator.mixed_precision,
+                   "averaged_checkpoints": average.count if average is not None else 0, "last_logs": history[-1] if history else None}
         (output_dir / "train_results.json").write_text(json.dumps(summary, indent=2))
         render_stackgan_card(output_dir, model, model_args, data_args, args, summary)
         if args.push_to_hub:

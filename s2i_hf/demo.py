@@ -9,12 +9,12 @@ an interrupted demo continues where it stopped when rerun), stated as a schedule
  1. spoken captions and requests (LJSpeech format; eSpeak NG, flite and festival voices), synthetic birds (CUB
     format);
  2. the text encoder (text_encoder_demo.yaml); then, side by side on a core each of two cores, the ASR
-    (asr_demo.yaml) and the report's judges (recipes/train_judges.py: they learn from the real renders only) in one
-    lane, and StackGAN Stage I then Stage II (demo presets, trained on the text encoder's embeddings of the
-    captions) and three speech test sets of what training never hears (other eSpeak voices; other sentence shapes;
-    other engines' voices) in the other;
- 3. the bundle (recipes/build_pipeline.py), with Stage I's discriminator as the critic that draws each image from
-    the best of 8 drafts for the colours named;
+    (asr_demo.yaml), the report's judges (recipes/train_judges.py: they learn from the real renders only) and three
+    speech test sets of what training never hears (other eSpeak voices; other sentence shapes; other engines'
+    voices) in one lane, and in the other StackGAN Stage I (demo preset, trained on the text encoder's embeddings of
+    the captions), the choice of its checkpoint (recipes/choose_stackgan_checkpoint.py) and Stage II on it;
+ 3. the bundle (recipes/build_pipeline.py), with the chosen Stage I's discriminator as the critic that draws each
+    image from the best of 8 drafts for the colours named;
  4. the report (s2i_hf/demo_report.py): the speech-to-image pipeline on speech about unseen bird classes by the
     held-out voice, the same sentences and the unseen classes' captions as text, and the two test sets: transcript
     CER/WER, colours, realism and diversity of the images, written as report.json/html/png and realism.png.
@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "recipes" / "configs"
 UNSEEN_ENGINES = "flite,festival,festival-hts"  # their unseen voices; eSpeak's have a test set of their own
+CHOICE_FROM_STEP = {"demo": 3000, "tiny": 0}  # Stage I's checkpoints the choice weighs: the last 1,000 steps
 
 
 def _run(step: str, cmd: list, log_dir: Path, say=print, threads: int | None = None):
@@ -205,21 +206,30 @@ def _commands(out: Path, precisions: dict[str, str], speech_clips: int, birds: i
         "judges": [py, REPO / "recipes/train_judges.py", "--dataset_dir", out / "birds", "--output_dir", out,
                    "--seed", seed],
         "stage1": stackgan(1, stage1_minutes),
-        "stage2": stackgan(2, stage2_minutes, "--stage1_model", out / "stage1"),
+        # Stage I's checkpoint that draws the colours asked for best on recoloured training captions, read by a
+        # judge of another seed than the report's; the last unless one is clearly better
+        # (docs/studies/stackgan-realism.md, "Choosing Stage I's checkpoint")
+        "stage1_choice": [py, REPO / "recipes/choose_stackgan_checkpoint.py", "--model", out / "stage1",
+                          "--dataset_dir", out / "birds", *text_space, "--judge", out / "choice_judge",
+                          "--judge_seed", seed + 1, "--from_step", CHOICE_FROM_STEP[scale], "--output_dir",
+                          out / "stage1_chosen"],
+        "stage2": stackgan(2, stage2_minutes, "--stage1_model", out / "stage1_chosen"),
         # each image from the best of 8 drafts, as Stage I's discriminator reads their colours: the colours the
         # sentence names 0.56 -> 0.71, variety 0.71 -> 0.62 (docs/studies/stackgan-conditioning.md)
         "bundle": [py, REPO / "recipes/build_pipeline.py", "--asr", out / "asr", "--text_encoder",
-                   out / "text_encoder", "--stage1", out / "stage1", "--stage2", out / "stage2", "--output_dir",
-                   out / "bundle", "--critic", out / "stage1" / "discriminator", "--num_candidates", "8"],
+                   out / "text_encoder", "--stage1", out / "stage1_chosen", "--stage2", out / "stage2",
+                   "--output_dir", out / "bundle", "--critic", out / "stage1_chosen" / "discriminator",
+                   "--num_candidates", "8"],
     }
 
 
 # The schedule: phases one after the other, each a list of lanes run side by side. The ASR needs nothing of the
-# GAN: it trains in one lane, then the judges of the report learn from the real renders, while Stage I and then
-# Stage II train in the other, which then speaks the test sets (only the report reads them).
+# GAN: it trains in one lane, then the judges of the report learn from the real renders and the test sets are spoken
+# (only the report reads them), while Stage I trains, its checkpoint is chosen and Stage II trains in the other.
 SCHEDULE = [
     [["speech"]], [["birds"]], [["text_encoder"]],
-    [["asr", "judges"], ["stage1", "stage2", "speech_unseen_voices", "speech_unseen_phrasing", "speech_unseen_engines"]],
+    [["asr", "judges", "speech_unseen_voices", "speech_unseen_phrasing", "speech_unseen_engines"],
+     ["stage1", "stage1_choice", "stage2"]],
     [["bundle"]],
 ]
 

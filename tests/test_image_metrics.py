@@ -16,7 +16,13 @@ from s2i_hf.data.cub import load_cub
 from s2i_hf.data.cub_attributes import CUBAttributes
 from s2i_hf.data.synthetic import domain
 from s2i_hf.metrics.attribute_classifier import AttributeClassifier, real_images, train_attribute_classifier
-from s2i_hf.metrics.bird_quality import _train_class_rate, captions_naming, train_combinations, wilson_interval
+from s2i_hf.metrics.bird_quality import (
+    _train_class_rate,
+    captions_naming,
+    train_combinations,
+    validation_captions,
+    wilson_interval,
+)
 
 GROUPS = ["has_belly_color", "has_wing_color"]
 from s2i_hf.metrics.image_metrics import frechet_distance, inception_score
@@ -76,6 +82,20 @@ def test_training_combinations_are_the_classes_majority_colours(bird_corpus):
     got = train_combinations(bird_corpus, train, GROUPS)
     # one vote per class per image: with a bird or two per class here, a noisy label can still win a class
     assert len(got & expected) >= 0.8 * len(expected) and len(got - expected) <= 0.2 * len(expected)
+
+
+def test_validation_captions_ask_for_combinations_no_training_class_shows(bird_corpus):
+    train = load_cub(bird_corpus, "train")
+    combos = train_combinations(bird_corpus, train, GROUPS)
+    captions = validation_captions(train, GROUPS, combos, n=50, seed=0)
+    assert len(captions) == 50 and captions == validation_captions(train, GROUPS, combos, n=50, seed=0)
+    assert captions != validation_captions(train, GROUPS, combos, n=50, seed=1)
+    originals = {c for image_captions in train["captions"] for c in image_captions}
+    for caption in captions:
+        named = colours_named(caption)
+        assert all(len(named[g]) == 1 for g in GROUPS), caption
+        assert tuple(named[g][0] for g in GROUPS) not in combos, caption  # disjoint from the training classes
+    assert len(set(captions) - originals) >= 45  # recoloured, so (nearly) all new texts
 
 
 def test_wilson_interval_brackets_the_proportion():

@@ -40,6 +40,17 @@ def test_stage1_trains_checkpoints_and_writes_samples_and_card(stage1_run):
         assert torch.isfinite(torch.tensor(summary["last_logs"][key])), key
 
 
+def test_the_model_is_the_mean_of_the_checkpoints_ema_weights(stage1_run):
+    out, summary = stage1_run
+    assert summary["averaged_checkpoints"] == 2  # average_from_step 2: the EMA weights at steps 2 and 4
+    first, last = (load_file(out / f"checkpoint-{s}" / "generator_ema" / "model.safetensors") for s in (2, 4))
+    model = load_file(out / "model.safetensors")
+    assert not torch.equal(first["fc.0.weight"], last["fc.0.weight"])
+    for key, value in model.items():
+        expected = (first[key].float() + last[key].float()) / 2 if value.is_floating_point() else last[key]
+        torch.testing.assert_close(value, expected.to(value.dtype), msg=key)
+
+
 def test_interrupted_run_resumes_exactly_and_ignores_half_written_checkpoints(stage1_run, bird_corpus, tmp_path):
     out = tmp_path / "resumed"
     run_recipe([*LAUNCH, *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", out, "--max_steps", "2"])
@@ -98,7 +109,7 @@ def test_stage1_learns_the_text_encoders_space_and_stage2_must_too(parts, bird_c
     generator records, and so are the recoloured captions (`--recolored_loss_weight`); a Stage II or an evaluation
     without it is refused, naming the option, and so is recolouring without an encoder."""
     out = tmp_path / "s1"
-    done = run_recipe([*LAUNCH, *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", out, "--max_steps", "2",
+    done = run_recipe([*LAUNCH, *STAGE1_TINY, "--dataset_dir", bird_corpus, "--output_dir", out,
                        "--text_encoder", parts / "te", "--recolored_loss_weight", "1"])
     config = json.loads((out / "config.json").read_text())
     assert config["text_embedding_dim"] == 32 and config["text_embeddings_from_encoder"] is True
@@ -116,6 +127,27 @@ def test_stage1_learns_the_text_encoders_space_and_stage2_must_too(parts, bird_c
     done = run_recipe([sys.executable, "recipes/evaluate_stackgan.py", "--model", out, "--dataset_dir", bird_corpus],
                       expect_failure=True)
     assert "pass it as --text_encoder" in done.stderr
+
+    # the choice among its checkpoints (2 and 4), by a judge trained here, on recoloured training captions
+    choose = [sys.executable, "recipes/choose_stackgan_checkpoint.py", "--model", out, "--dataset_dir", bird_corpus,
+              "--text_encoder", parts / "te", "--judge", tmp_path / "judge", "--num_candidates", "2",
+              "--num_captions", "16", "--output_dir", tmp_path / "chosen"]
+    choice = json.loads(run_recipe(choose).stdout.strip().splitlines()[-1])
+    written = json.loads((tmp_path / "chosen" / "checkpoint_choice.json").read_text())
+    assert [s["step"] for s in written["scores"]] == [2, 4] and written["num_captions"] == 16
+    last = written["scores"][-1]
+    for score in written["scores"]:  # each against the last, caption by caption
+        assert abs(score["gain_over_last"] - (score["all_accuracy"] - last["all_accuracy"])) < 1e-3
+    clear = [s for s in written["scores"] if s is last or s["gain_z"] > 2.0]  # the last unless clearly beaten
+    best = max(clear, key=lambda s: (s["all_accuracy"], s["step"]))
+    assert choice["chosen"] == best["checkpoint"] == f"checkpoint-{choice['step']}"
+    source = out / choice["chosen"]
+    assert _weights_equal(tmp_path / "chosen" / "model.safetensors", source / "generator_ema" / "model.safetensors")
+    assert _weights_equal(tmp_path / "chosen" / "discriminator" / "model.safetensors",
+                          source / "discriminator" / "model.safetensors")
+    assert (tmp_path / "judge" / "config.json").is_file() and not (tmp_path / "chosen.partial").exists()
+    done = run_recipe([*choose[:-1], tmp_path / "none", "--from_step", "6"], expect_failure=True)
+    assert f"--model {out}: no complete checkpoint-<step>" in done.stderr and "from step 6" in done.stderr
 
 
 def test_two_data_parallel_processes_on_one_cpu(bird_corpus, tmp_path):

@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 import torch
 from recipe_helpers import run_recipe
+from safetensors.torch import load_file
 from transformers import pipeline
 
 import s2i_hf  # noqa: F401  (registers the tasks)
@@ -244,7 +245,7 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     held_out = figures["held_out_voice"]
     assert held_out["clips"] >= 1 and 0.0 <= held_out["all_sentences"]["cer"] and set(figures["minutes"]) == {
         "speech", "birds", "speech_unseen_voices", "speech_unseen_phrasing", "speech_unseen_engines", "asr", "judges",
-        "text_encoder", "stage1", "stage2", "bundle", "report"}
+        "text_encoder", "stage1", "stage1_choice", "stage2", "bundle", "report"}
     assert "cer" not in figures and "wer" not in figures  # every figure is named by the set it is measured on
     for path in ("report.html", "report.png", "realism.png", "bundle/config.json",
                  "bundle/generator/model.safetensors", "bundle/samples.png", "report.json",
@@ -268,7 +269,7 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     assert figures["cpu"]["native_bf16"] or set(precision["parts"].values()) == {"fp32"}
     if figures["cpu"]["cores"] >= 2:  # the ASR and judges beside Stage I, Stage II and the test sets, half the cores
         half = figures["cpu"]["cores"] // 2
-        assert figures["threads"] == {"asr": half, "judges": half, "stage1": half, "stage2": half,
+        assert figures["threads"] == {"asr": half, "judges": half, "stage1": half, "stage1_choice": half, "stage2": half,
                                       "speech_unseen_voices": half, "speech_unseen_phrasing": half,
                                       "speech_unseen_engines": half}
         assert figures["total_minutes"] < sum(figures["minutes"].values())
@@ -284,8 +285,12 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     assert len(list((out / "bundle" / "examples").glob("*.wav"))) == min(4, held_out["clips"])  # for the web app
     card = (out / "bundle" / "README.md").read_text()
     assert "samples.png" in card and "| held_out_voice |" in card and "| realism |" in card
+    choice = json.loads((out / "stage1_chosen" / "checkpoint_choice.json").read_text())  # Stage II's Stage I
+    assert [s["step"] for s in choice["scores"]] == [2, 4] and choice["judge"] == str(out / "choice_judge")
+    chosen, stage2 = (load_file(out / f / "model.safetensors") for f in ("stage1_chosen", "stage2"))
+    assert all(torch.equal(stage2[f"stage1.{k}"], v) for k, v in chosen.items())  # Stage II refined the chosen
     again = run_recipe(cmd)  # rerun: every step is found complete, only the report is redone
-    assert again.stdout.count("done already") == 11
+    assert again.stdout.count("done already") == 12
 
 
 def test_a_missing_bundle_is_named_in_the_error(tmp_path):

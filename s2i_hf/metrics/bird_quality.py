@@ -9,11 +9,13 @@ ceiling; captions shuffled across images give chance.
 from __future__ import annotations
 
 import math
+import random
 
 import numpy as np
 import torch
 
 from ..data.caption_attributes import colours_named
+from ..data.caption_recoloring import colours_used, random_permutation, recolor
 from ..data.cub import load_cub
 from ..data.cub_attributes import CUBAttributes
 from ..models.stackgan.candidates import choose_noise
@@ -49,13 +51,17 @@ def pil_to_pixels(images) -> torch.Tensor:
                         for im in images]) / 127.5 - 1
 
 
+def all_right(predicted: dict, wanted: list[dict], groups: list[str], values: dict) -> list[bool]:
+    """Per caption that names every group (in order, the others skipped): is every group's predicted colour one the
+    caption names for it?"""
+    return [all(values[g][int(predicted[g][k])] in named[g] for g in groups)
+            for k, named in enumerate(wanted) if all(g in named for g in groups)]
+
+
 def accuracy_against_captions(predicted: dict, wanted: list[dict], groups: list[str], values: dict) -> dict:
     """Per group the share of images whose predicted colour is one the caption names for it (over the captions
     that name the group), and `all_accuracy` over captions naming every group, with its 95 % interval."""
-    result, every = {}, []
-    for k, named in enumerate(wanted):
-        if all(g in named for g in groups):
-            every.append(all(values[g][int(predicted[g][k])] in named[g] for g in groups))
+    result, every = {}, all_right(predicted, wanted, groups, values)
     for g in groups:
         right = [values[g][int(predicted[g][k])] in named[g] for k, named in enumerate(wanted) if g in named]
         result[f"{g}_accuracy"] = sum(right) / len(right) if right else None
@@ -88,6 +94,28 @@ def train_combinations(dataset_dir, train, groups: list[str]) -> set[tuple]:
             offset += len(group_values)
         combos.add(tuple(read[g] for g in groups))
     return combos
+
+
+def validation_captions(train, groups: list[str], train_classes: set[tuple], n: int = 400,
+                        seed: int = 0) -> list[str]:
+    """`n` training captions with their colour words exchanged into a combination of `groups`' colours that no
+    training class shows (`train_classes`, as `train_combinations` reads them), one colour named per group: what the
+    unseen test classes ask for, built from the training split alone. The stream ("validation", `seed`) is not the
+    one training recolours with, so the texts are new to the generator. Fewer than `n` where the split has fewer."""
+    rng = random.Random(f"validation-{seed}")
+    captions = train["captions"]
+    colours = colours_used(c for image_captions in captions for c in image_captions)
+    order = [(i, c) for i, image_captions in enumerate(captions) for c in range(len(image_captions))]
+    rng.shuffle(order)
+    chosen = []
+    for i, c in order:
+        caption = recolor(captions[i][c], random_permutation(colours, rng))
+        named = colours_named(caption)
+        if all(len(named.get(g, [])) == 1 for g in groups) and tuple(named[g][0] for g in groups) not in train_classes:
+            chosen.append(caption)
+            if len(chosen) == n:
+                break
+    return chosen
 
 
 @torch.no_grad()
