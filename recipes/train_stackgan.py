@@ -216,6 +216,9 @@ def check_options(model_args, data_args, args):
                          "and auxiliary_attributes")
     if args.pair_loss_start_step and not args.pair_loss_weight:
         raise SystemExit("pair_loss_start_step sets when the pair term joins: it needs pair_loss_weight > 0")
+    if args.average_from_step < 0 or 0 < args.max_steps < args.average_from_step:
+        raise SystemExit(f"average_from_step ({args.average_from_step}) must be between 0 and max_steps "
+                         f"({args.max_steps})")
     if args.pair_loss_start_step < 0:
         raise SystemExit(f"pair_loss_start_step ({args.pair_loss_start_step}) must be >= 0")
     if args.pair_loss_weight and model_args.stage != 1:
@@ -369,8 +372,8 @@ def main(argv=None):
     generator, discriminator, g_opt, d_opt, loader, g_sched, d_sched = accelerator.prepare(
         generator, discriminator, g_opt, d_opt, loader, g_sched, d_sched)
     steps_per_epoch = len(loader)
-    if not 0 <= args.average_from_step <= max_steps:
-        raise SystemExit(f"average_from_step ({args.average_from_step}) must be between 0 and max_steps ({max_steps})")
+    if args.average_from_step > max_steps:
+        raise SystemExit(f"average_from_step ({args.average_from_step}) is beyond the run's {max_steps} steps")
     average = WeightAverage() if args.average_from_step else None
     ema = EMAModel(accelerator.unwrap_model(generator).parameters(), decay=args.ema_decay) if args.use_ema else None
     if ema is not None:

@@ -188,8 +188,11 @@ def test_full_cub_presets_build_and_take_a_step_on_a_batch_of_two(bird_corpus, t
     (["--pair_attributes", "true", "--pair_loss_weight", "1"], "pair_attributes .* needs .* auxiliary_attributes"),
     (["--pair_loss_start_step", "100"], "pair_loss_start_step sets when the pair term joins: it needs pair_loss_w"),
     (["--pair_loss_weight", "1", "--pair_loss_start_step", "-5"], r"pair_loss_start_step \(-5\) must be >= 0"),
+    (["--average_from_step", "-1"], r"average_from_step \(-1\) must be between 0 and max_steps"),
+    (["--max_steps", "10", "--average_from_step", "20"],
+     r"average_from_step \(20\) must be between 0 and max_steps \(10\)"),
 ])
-def test_pair_options_are_checked_before_training(bird_corpus, tmp_path, options, message):
+def test_options_are_checked_before_training(bird_corpus, tmp_path, options, message):
     import importlib.util
 
     from s2i_hf.training.arguments import parse_args

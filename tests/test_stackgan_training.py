@@ -24,6 +24,7 @@ from s2i_hf.training.stackgan import (
     training_step,
     wrong_pair_index,
 )
+from s2i_hf.training.weight_averaging import WeightAverage
 
 _ = torch.zeros  # a block of zeros: no target for that group
 
@@ -360,3 +361,21 @@ def test_the_periodic_pattern_loss_sees_streaks_not_content_and_its_gradient_rem
     left = (change * streaks).sum() / (streaks.pow(2).sum() * 8 * 3 * 128)  # 1.0 before the steps
     kept = F.avg_pool2d(change, 8).abs().mean() / F.avg_pool2d(content, 8).abs().mean()  # the shapes
     assert left < 0.4 and kept < 0.05, (left, kept)
+
+
+def test_weight_average_is_a_running_mean_kept_across_a_save(tmp_path):
+    """What a resumed run continues from: the mean so far and its count, read back from the checkpoint folder."""
+    first = {"w": torch.tensor([1.0, 2.0]), "steps": torch.tensor(3)}
+    second = {"w": torch.tensor([3.0, 6.0]), "steps": torch.tensor(5)}
+    average = WeightAverage()
+    average.update(first)
+    average.save(tmp_path)
+    resumed = WeightAverage.load(tmp_path)
+    resumed.update(second)
+    assert resumed.count == 2 and torch.equal(resumed.mean["w"], torch.tensor([2.0, 4.0]))
+    assert resumed.mean["steps"].item() == 5  # integer buffers: the last, not a mean
+    like = resumed.state_dict_like({"w": torch.zeros(2, dtype=torch.bfloat16), "steps": torch.tensor(0)})
+    assert like["w"].dtype == torch.bfloat16 and torch.equal(like["w"].float(), torch.tensor([2.0, 4.0]))
+    assert WeightAverage.load(tmp_path / "elsewhere").count == 0  # before the window: nothing averaged yet
+    with pytest.raises(ValueError, match="nothing has been averaged"):
+        WeightAverage().state_dict_like(first)
