@@ -6,8 +6,9 @@ loads with nothing else (after `import s2i_hf`, or with `trust_remote_code=True`
 
 Layout: config.json (names the pipeline tasks and the code), asr/ (model + processor, its CTC head, and its
 character LM where recipes/train_char_lm.py wrote one), text_encoder/ (model + tokenizer), generator/ (Stage II,
-holding its Stage I; or Stage I when --stage2 is not given), critic/ (with --critic: the Stage-I discriminator,
-whose attribute head picks, of --num_candidates drafts, the one showing the colours the text names), the code
+holding its Stage I; or Stage I when --stage2 is not given), critic/ (with --critic: what picks, of
+--num_candidates drafts, the one showing the colours the text names: an attribute classifier trained on the real
+renders, as recipes/train_judges.py writes one, or the Stage-I discriminator with its attribute head), the code
 files, and a model card. The generator must take the text encoder's embedding size. `--asr_lm_weight 0.3` decodes
 with the character LM.
 """
@@ -45,16 +46,20 @@ def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, o
     if num_candidates < 1:
         raise SystemExit(f"--num_candidates {num_candidates}: must be 1 or more")
     if num_candidates > 1 and not critic:
-        raise SystemExit(f"--num_candidates {num_candidates} needs --critic (Stage I's discriminator folder)")
+        raise SystemExit(f"--num_candidates {num_candidates} needs --critic (an attribute classifier folder, or "
+                         "Stage I's discriminator)")
     critic_model = None
     if critic:
         if not (Path(critic) / "config.json").is_file():
-            raise SystemExit(f"--critic {critic}: no config.json (train_stackgan.py saves Stage I's discriminator "
-                             "in OUTPUT_DIR/discriminator)")
+            raise SystemExit(f"--critic {critic}: no config.json (train_judges.py saves an attribute classifier in "
+                             "OUTPUT_DIR/attribute_classifier, train_stackgan.py Stage I's discriminator in "
+                             "OUTPUT_DIR/discriminator)")
         critic_model = AutoModel.from_pretrained(critic)
-        if getattr(critic_model, "attribute_head", None) is None or not hasattr(critic_model, "encode_image"):
-            raise SystemExit(f"--critic {critic}: a {type(critic_model).__name__} without an attribute head; the "
-                             "critic is Stage I's discriminator trained with --auxiliary_attributes")
+        classifier = getattr(critic_model.config, "model_type", None) == "s2i_attribute_classifier"
+        if not classifier and (getattr(critic_model, "attribute_head", None) is None
+                               or not hasattr(critic_model, "encode_image")):
+            raise SystemExit(f"--critic {critic}: a {type(critic_model).__name__} that reads no colours; the critic "
+                             "is an attribute classifier or Stage I's discriminator trained with --auxiliary_attributes")
     asr_model = AutoModelForSpeechSeq2Seq.from_pretrained(asr)
     ctc_head, char_lm = load_ctc_head(asr, asr_model), CharNGramLM.from_pretrained(asr)
     if asr_lm_weight > 0 and (ctc_head is None or char_lm is None):
@@ -77,7 +82,8 @@ def main(argv=None):
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--asr_lm_weight", type=float, default=0.0,
                         help="decode with the character LM saved beside --asr (recipes/train_char_lm.py) at this weight")
-    parser.add_argument("--critic", help="Stage I's discriminator (STAGE1/discriminator), with its attribute head")
+    parser.add_argument("--critic", help="what reads the drafts' colours: an attribute classifier folder "
+                        "(recipes/train_judges.py) or Stage I's discriminator (STAGE1/discriminator)")
     parser.add_argument("--num_candidates", type=int, default=1,
                         help="with --critic: draw each image from the best of this many noises (its colours)")
     parser.add_argument("--metrics", help="a JSON file of measured figures for the model card (the demo's report)")

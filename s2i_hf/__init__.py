@@ -19,9 +19,12 @@ def _register():
     from transformers import AutoConfig, AutoModel, AutoTokenizer, Speech2TextConfig
 
     from .models.asr.tokenization_char import CharTokenizer
+    from .models.attribute_classifier import AttributeClassifier, AttributeClassifierConfig
     from .models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel
 
     AutoConfig.register("stackgan", StackGANConfig, exist_ok=True)
+    AutoConfig.register("s2i_attribute_classifier", AttributeClassifierConfig, exist_ok=True)
+    AutoModel.register(AttributeClassifierConfig, AttributeClassifier, exist_ok=True)
     AutoConfig.register("char_cnn_rnn", CharCNNRNNConfig, exist_ok=True)
     AutoModel.register(CharCNNRNNConfig, CharCNNRNNModel, exist_ok=True)
     AutoTokenizer.register(CharCNNRNNConfig, tokenizer_class=CharTokenizer, exist_ok=True)
@@ -72,10 +75,12 @@ def _register_pipelines():
     # Saved parts carry their own code, so a bundle loads with trust_remote_code=True where s2i_hf is absent.
     from .models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel
 
-    for cls in (SpeechToImageConfig, StackGANConfig, CharCNNRNNConfig):
+    from .models.attribute_classifier import AttributeClassifier, AttributeClassifierConfig
+
+    for cls in (SpeechToImageConfig, StackGANConfig, CharCNNRNNConfig, AttributeClassifierConfig):
         cls.register_for_auto_class()
     for cls in (SpeechToImageModel, StackGANStage1Generator, StackGANStage2Generator, StackGANStage1Discriminator,
-                CharCNNRNNModel):  # Stage I's discriminator: a bundle's critic
+                CharCNNRNNModel, AttributeClassifier):  # a bundle's critic: Stage I's discriminator or a classifier
         cls.register_for_auto_class("AutoModel")
 
 

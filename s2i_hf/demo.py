@@ -13,8 +13,8 @@ an interrupted demo continues where it stopped when rerun), stated as a schedule
     speech test sets of what training never hears (other eSpeak voices; other sentence shapes; other engines'
     voices) in one lane, and in the other StackGAN Stage I (demo preset, trained on the text encoder's embeddings of
     the captions), the choice of its checkpoint (recipes/choose_stackgan_checkpoint.py) and Stage II on it;
- 3. the bundle (recipes/build_pipeline.py), with the chosen Stage I's discriminator as the critic that draws each
-    image from the best of 8 drafts for the colours named;
+ 3. the bundle (recipes/build_pipeline.py), with the checkpoint choice's judge (an attribute classifier trained on
+    the real renders) as the critic that draws each image from the best of 8 drafts for the colours named;
  4. the report (s2i_hf/demo_report.py): the speech-to-image pipeline on speech about unseen bird classes by the
     held-out voice, the same sentences and the unseen classes' captions as text, and the two test sets: transcript
     CER/WER, colours, realism and diversity of the images, written as report.json/html/png and realism.png.
@@ -214,12 +214,12 @@ def _commands(out: Path, precisions: dict[str, str], speech_clips: int, birds: i
                           "--judge_seed", seed + 1, "--from_step", CHOICE_FROM_STEP[scale], "--output_dir",
                           out / "stage1_chosen"],
         "stage2": stackgan(2, stage2_minutes, "--stage1_model", out / "stage1_chosen"),
-        # each image from the best of 8 drafts, as Stage I's discriminator reads their colours: the colours the
-        # sentence names 0.56 -> 0.71, variety 0.71 -> 0.62 (docs/studies/stackgan-conditioning.md)
+        # each image from the best of 8 drafts, as an attribute classifier trained on the real renders reads their
+        # colours (the checkpoint choice's judge, another seed than the report's): a reader the generator never met
+        # (docs/studies/stackgan-conditioning.md, "Choosing among drafts")
         "bundle": [py, REPO / "recipes/build_pipeline.py", "--asr", out / "asr", "--text_encoder",
                    out / "text_encoder", "--stage1", out / "stage1_chosen", "--stage2", out / "stage2",
-                   "--output_dir", out / "bundle", "--critic", out / "stage1_chosen" / "discriminator",
-                   "--num_candidates", "8"],
+                   "--output_dir", out / "bundle", "--critic", out / "choice_judge", "--num_candidates", "8"],
     }
 
 

@@ -16,6 +16,7 @@ from recipe_helpers import run_recipe
 from s2i_hf.data.synthetic.birds import synthesize_bird_corpus
 from s2i_hf.data.synthetic.speech import HELD_OUT_EVERY, synthesize_speech_corpus
 from s2i_hf.models.asr import build_model, build_processor, save_ctc_head
+from s2i_hf.models.attribute_classifier import AttributeClassifier, AttributeClassifierConfig
 from s2i_hf.models.stackgan import (
     StackGANConfig,
     StackGANStage1Discriminator,
@@ -63,8 +64,8 @@ def bird_corpus(tmp_path_factory):
 @pytest.fixture(scope="session")
 def parts(tmp_path_factory):
     """Untrained tiny parts saved as the recipes save them (the ASR with a character LM counted by its recipe, Stage
-    I's discriminator with its attribute head), plus a bundle built from them by the recipe, choosing among 4 drafts
-    per image as the demo's does (one per test run: the pipeline, CLI and web-app tests share it)."""
+    I's discriminator with its attribute head, an attribute classifier), plus a bundle built from them by the recipe,
+    choosing among 4 drafts per image by the classifier as the demo's does (one per test run: the pipeline, CLI and web-app tests share it)."""
     root = tmp_path_factory.mktemp("parts")
     torch.manual_seed(0)
     processor = build_processor()
@@ -89,10 +90,14 @@ def parts(tmp_path_factory):
     critic = with_batch_statistics(StackGANStage1Discriminator(StackGANConfig(**TINY_CRITIC)),
                                    lambda d: d.encode_image(drafts))
     critic.save_pretrained(root / "d1")
+    classifier = with_batch_statistics(AttributeClassifier(AttributeClassifierConfig(
+        attributes=TINY_CRITIC["auxiliary_attributes"], width=4)), lambda c: c(drafts))
+    classifier.save_pretrained(root / "c1")
     done = run_recipe([sys.executable, "recipes/build_pipeline.py", "--asr", root / "asr", "--text_encoder",
                        root / "te", "--stage1", root / "s1", "--stage2", root / "s2", "--output_dir", root / "bundle",
                        "--asr_lm_weight", "0.3",  # every pipeline test decodes through the character LM
-                       "--critic", root / "d1", "--num_candidates", "4",  # and draws from the best of 4 drafts
+                       "--critic", root / "c1", "--num_candidates", "4",  # and draws from the best of 4 drafts as
+                       # an attribute classifier reads them, as the demo's bundle does
                        "--push_to_hub", "--hub_model_id", f"file://{root / 'published'}"])
     assert json.loads(done.stdout.strip().splitlines()[-1])["image_sizes"] == [64, 256]
     return root

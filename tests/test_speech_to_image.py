@@ -14,13 +14,13 @@ import soundfile as sf
 import torch
 from recipe_helpers import run_recipe
 from safetensors.torch import load_file
-from transformers import pipeline
+from transformers import AutoModel, pipeline
 
 import s2i_hf  # noqa: F401  (registers the tasks)
 from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.errors import AudioDecodeError
 from s2i_hf.models.stackgan import StackGANConfig, StackGANStage1Discriminator, StackGANStage1Generator
-from s2i_hf.models.stackgan.candidates import colour_log_likelihood
+from s2i_hf.models.stackgan.candidates import choose_noise, colour_log_likelihood
 from s2i_hf.models.text_encoder import CharCNNRNNConfig, CharCNNRNNModel, build_text_tokenizer
 from s2i_hf.pipelines import SpeechToImageConfig, SpeechToImageModel
 
@@ -48,7 +48,8 @@ def test_bundle_layout_and_card(parts):
     assert set(config["custom_pipelines"]) == {"speech-to-image", "text-to-image"}
     assert config["asr_lm_weight"] == 0.3
     assert config["critic_subfolder"] == "critic" and config["num_candidates"] == 4
-    assert "| critic (Stage I's discriminator: each image is the best of 4 drafts" in (bundle / "README.md").read_text()
+    assert ("| critic (an attribute classifier trained on the real renders: each image is the best of 4 drafts"
+            in (bundle / "README.md").read_text())
     assert (parts / "published" / "generator" / "model.safetensors").is_file()  # --push_to_hub file://
 
 
@@ -126,8 +127,7 @@ def test_each_image_is_the_candidate_whose_draft_the_critic_reads_as_the_colours
     for seed in range(6):
         noise = torch.randn(1, 4, stage1.config.noise_dim, generator=torch.Generator().manual_seed(seed))
         drafts = stage1(embeds.repeat(4, 1), noise=noise[0], condition_noise_scale=0.0).images
-        logits = critic.attribute_head(critic.encode_image(drafts))
-        scores = colour_log_likelihood(logits, critic.config.auxiliary_attributes, [colours_named(text)] * 4)
+        scores = colour_log_likelihood(critic(drafts).logits, critic.config.attributes, [colours_named(text)] * 4)
         best = int(scores.argmax())
         got = np.asarray(draw(text, seed=seed, height=64)["images"][0])
         assert np.array_equal(got, to_uint8(drafts[best])), seed  # the draft of the noise the critic scored highest
@@ -136,6 +136,16 @@ def test_each_image_is_the_candidate_whose_draft_the_critic_reads_as_the_colours
             image = model.generator(embeds, noise=noise[:, best], condition_noise_scale=0.0).images[0]
             assert np.array_equal(np.asarray(draw(text, seed=seed)["images"][0]), to_uint8(image))
     assert len(set(chosen)) > 1  # the choice follows the drafts, not a fixed position
+    # Stage I's discriminator as the critic: its attribute head on its image code reads the drafts instead
+    discriminator = AutoModel.from_pretrained(parts / "d1").eval()
+    noise = torch.randn(2, 4, stage1.config.noise_dim, generator=torch.Generator().manual_seed(0))
+    wanted = [colours_named(text), colours_named("a bird with a green belly")]
+    drafts = stage1(embeds.repeat(8, 1), noise=noise.flatten(0, 1), condition_noise_scale=0.0).images
+    scores = colour_log_likelihood(discriminator.attribute_head(discriminator.encode_image(drafts)),
+                                   discriminator.config.auxiliary_attributes, [w for w in wanted for _ in range(4)])
+    best = scores.view(2, 4).argmax(1)
+    assert torch.equal(choose_noise(stage1, discriminator, embeds.repeat(2, 1), noise, wanted),
+                       noise[torch.arange(2), best])
     # a text naming no colour keeps each image's first noise
     noise = torch.randn(1, 4, stage1.config.noise_dim, generator=torch.Generator().manual_seed(0))
     plain = stage1(model.embed(["a bird"]).clone(), noise=noise[:, 0], condition_noise_scale=0.0).images[0]
@@ -162,7 +172,7 @@ def test_colour_log_likelihood_adds_the_likeliest_named_colour_of_each_group():
 def test_a_new_process_loads_the_bundle_without_s2i_hf_through_remote_code(parts, tmp_path):
     code = f"""
 import sys, numpy as np
-from transformers import pipeline
+from transformers import AutoModel, pipeline
 pipe = pipeline("speech-to-image", model={str(parts / 'bundle')!r}, trust_remote_code=True)
 t = np.arange(24000) / 16000
 out = pipe({{"array": 0.3 * np.sin(2 * np.pi * 220 * t), "sampling_rate": 16000}}, seed=0)
@@ -202,7 +212,7 @@ def test_candidates_without_a_critic_are_refused_naming_the_option(parts, tmp_pa
     done = run_recipe([sys.executable, "recipes/build_pipeline.py", "--asr", parts / "asr", "--text_encoder",
                        parts / "te", "--stage1", parts / "s1", "--output_dir", tmp_path / "bundle",
                        "--critic", tmp_path / "plain", "--num_candidates", "3"], expect_failure=True)
-    assert f"--critic {tmp_path / 'plain'}: a StackGANStage1Discriminator without an attribute head" in done.stderr
+    assert f"--critic {tmp_path / 'plain'}: a StackGANStage1Discriminator that reads no colours" in done.stderr
     tokenizer = build_text_tokenizer()
     te = CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, char_embedding_dim=8, conv_channels=[8, 8, 8],
                                           rnn_hidden_size=8, text_embedding_dim=32))

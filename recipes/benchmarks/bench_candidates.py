@@ -5,8 +5,9 @@ text-to-image pipeline with 1, 4, 8 and 16 candidate drafts per image (`num_cand
     python recipes/benchmarks/bench_candidates.py --bundle outputs/demo/bundle --dataset_dir outputs/demo/birds \
         --classifiers outputs/demo/attribute_classifier outputs/judges_seed1/attribute_classifier
 
-The critic that chooses (Stage I's discriminator) is not the judge; a second judge, trained with another seed,
-shows whether the gain is in the images or in one judge's weights. For each K: both colours right at 256 px by
+The critic that chooses (the bundle's: Stage I's discriminator, or an attribute classifier trained with another
+seed than the judges) is not the judge; a second judge, trained with yet another seed, shows whether the gain is in
+the images or in one judge's weights. For each K: both colours right at 256 px by
 each judge, with its 95 % interval (and each judge on the real renders of the same captions: its ceiling), and the
 median (p90) milliseconds of one 256 px image, batch 1, one thread (the first caption, repeated). Realism and
 variety of the same choice: `recipes/evaluate_stackgan.py --critic STAGE1/discriminator --num_candidates K`.

@@ -49,8 +49,9 @@ class SpeechToImageModel(PreTrainedModel):
                    char_lm: CharNGramLM | None = None, critic=None) -> "SpeechToImageModel":
         """`ctc_head`: the ASR's CTC head (`load_ctc_head(asr_dir)`), for joint CTC/attention decoding;
         `char_lm`: a character LM for its beam search (`CharNGramLM.from_pretrained(asr_dir)`), used when
-        `config.asr_lm_weight` is above 0; `critic`: the Stage-I discriminator that reads the colours of
-        `config.num_candidates` drafts per image (saved under `config.critic_subfolder`, "critic" by default)."""
+        `config.asr_lm_weight` is above 0; `critic`: what reads the colours of `config.num_candidates` drafts per
+        image, the Stage-I discriminator (its attribute head) or an attribute classifier trained on the real renders
+        (saved under `config.critic_subfolder`, "critic" by default)."""
         if text_encoder.config.text_embedding_dim != generator.config.text_embedding_dim:
             raise ValueError(f"the text encoder makes {text_encoder.config.text_embedding_dim}-d embeddings but the "
                              f"generator takes {generator.config.text_embedding_dim}-d ones")
@@ -64,10 +65,14 @@ class SpeechToImageModel(PreTrainedModel):
         model.char_lm = char_lm
         if critic is not None:
             stage1 = generator.stage1 if hasattr(generator, "stage1") else generator
-            if getattr(critic, "attribute_head", None) is None or not hasattr(critic, "encode_image"):
+            classifier = getattr(critic.config, "model_type", None) == "s2i_attribute_classifier"
+            if classifier and not critic.config.attributes:
+                raise ValueError(f"critic {type(critic).__name__}: an attribute classifier that reads no groups")
+            if not classifier and (getattr(critic, "attribute_head", None) is None or not hasattr(critic,
+                                                                                                 "encode_image")):
                 raise ValueError(f"critic {type(critic).__name__}: must be a Stage-I discriminator with an attribute "
-                                 "head (trained with auxiliary_attributes)")
-            if critic.config.condition_dim != stage1.config.condition_dim:
+                                 "head (trained with auxiliary_attributes) or an attribute classifier")
+            if not classifier and critic.config.condition_dim != stage1.config.condition_dim:
                 raise ValueError(f"critic: built for {critic.config.condition_dim}-d conditions, but the generator's "
                                  f"Stage I makes {stage1.config.condition_dim}-d ones: not the discriminator it was "
                                  "trained against")

@@ -1,7 +1,9 @@
 """Choosing among drafts: for each image, draw several 64 x 64 drafts from as many noises and keep the noise whose
-draft the Stage-I discriminator's attribute head (AC-GAN's classifier, trained on the real renders' labels) reads
-as most likely to show the colours the text names. DALL-E re-ranks its samples with CLIP (Ramesh et al. 2021); here
-the reader is the discriminator the generator was trained against, and the colours come from the text itself.
+draft a critic reads as most likely to show the colours the text names. DALL-E re-ranks its samples with CLIP
+(Ramesh et al. 2021); here the reader is either the Stage-I discriminator's attribute head (AC-GAN's classifier,
+trained on the real renders' labels, but also the discriminator the generator was trained to satisfy) or an
+attribute classifier trained on the real renders alone (s2i_hf/models/attribute_classifier/), which the generator
+never met, and the colours come from the text itself.
 
 This file imports only torch: a speech-to-image bundle carries a copy for `trust_remote_code=True`.
 """
@@ -9,6 +11,28 @@ This file imports only torch: a speech-to-image bundle carries a copy for `trust
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
+
+
+def critic_groups(critic) -> dict[str, list[str]]:
+    """The colour groups a critic reads, {group: values in logit order}."""
+    if getattr(critic.config, "model_type", None) == "s2i_attribute_classifier":
+        return critic.config.attributes
+    return critic.config.auxiliary_attributes or {}
+
+
+def read_colours(critic, images: torch.Tensor) -> torch.Tensor:
+    """A critic's colour logits for `images` in [-1, 1], (n, sum of its groups' sizes): a Stage-I discriminator's
+    attribute head on its image code, or an attribute classifier (at its own image size)."""
+    if getattr(critic.config, "model_type", None) == "s2i_attribute_classifier":
+        if images.shape[-1] != critic.config.image_size:
+            images = F.interpolate(images.float(), size=critic.config.image_size, mode="bilinear", antialias=True,
+                                   align_corners=False)
+        return critic(images.to(critic.dtype)).logits
+    if getattr(critic, "attribute_head", None) is None or not hasattr(critic, "encode_image"):
+        raise ValueError(f"critic {type(critic).__name__}: choosing among drafts needs a critic that reads colours, "
+                         "a Stage-I discriminator trained with auxiliary_attributes or an attribute classifier")
+    return critic.attribute_head(critic.encode_image(images.to(critic.dtype)))
 
 
 def colour_log_likelihood(attribute_logits: torch.Tensor, attribute_values: dict[str, list[str]],
@@ -41,20 +65,20 @@ def choose_noise(stage1, critic, text_embeds: torch.Tensor, noise: torch.Tensor,
     n, k, _ = noise.shape
     if k == 1:  # nothing to choose: no critic or colours needed
         return noise[:, 0]
-    if critic is None or critic.attribute_head is None:
-        raise ValueError("choosing among drafts needs a critic with an attribute head: a Stage-I discriminator "
-                         "trained with auxiliary_attributes")
-    if not any(any(g in named for g in critic.config.auxiliary_attributes) for named in wanted):
+    if critic is None:
+        raise ValueError("choosing among drafts needs a critic: a Stage-I discriminator with an attribute head, or "
+                         "an attribute classifier")
+    groups = critic_groups(critic)
+    if not any(any(g in named for g in groups) for named in wanted):
         return noise[:, 0]
     embeds = text_embeds.repeat_interleave(k, dim=0)
     # the conditioning's noise is drawn and scaled to 0: from a stream of its own, so the caller's stays as it was
     spare = torch.Generator(embeds.device).manual_seed(0)
     drafts = stage1(embeds, noise=noise.flatten(0, 1).to(embeds.device, embeds.dtype), generator=spare,
                     condition_noise_scale=0.0).images
-    logits = critic.attribute_head(critic.encode_image(drafts.to(critic.dtype)))
-    scores = colour_log_likelihood(logits, critic.config.auxiliary_attributes, [w for w in wanted for _ in range(k)])
+    scores = colour_log_likelihood(read_colours(critic, drafts), groups, [w for w in wanted for _ in range(k)])
     best = scores.view(n, k).argmax(dim=1)
     return noise[torch.arange(n), best]
 
 
-__all__ = ["choose_noise", "colour_log_likelihood"]
+__all__ = ["choose_noise", "colour_log_likelihood", "critic_groups", "read_colours"]
