@@ -43,6 +43,7 @@ def test_stage1_trains_checkpoints_and_writes_samples_and_card(stage1_run):
 def test_the_model_is_the_mean_of_the_checkpoints_ema_weights(stage1_run):
     out, summary = stage1_run
     assert summary["averaged_checkpoints"] == 2  # average_from_step 2: the EMA weights at steps 2 and 4
+    assert "weights averaged over the checkpoints from step 2" in (out / "README.md").read_text()
     first, last = (load_file(out / f"checkpoint-{s}" / "generator_ema" / "model.safetensors") for s in (2, 4))
     model = load_file(out / "model.safetensors")
     assert not torch.equal(first["fc.0.weight"], last["fc.0.weight"])

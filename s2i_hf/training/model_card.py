@@ -70,6 +70,8 @@ def _objective_options(config, data_args, training_args) -> str:
             used.append(f"{label} {getattr(training_args, name)}")
     if getattr(training_args, "pair_loss_weight", 0) and getattr(training_args, "pair_loss_start_step", 0):
         used[-1] += f" from step {training_args.pair_loss_start_step}"
+    if getattr(training_args, "average_from_step", 0):
+        used.append(f"the generator's weights averaged over the checkpoints from step {training_args.average_from_step}")
     return f" Beyond the reference: {'; '.join(used)}." if used else ""
 
 
