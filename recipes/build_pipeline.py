@@ -25,6 +25,7 @@ from transformers import AutoModel, AutoModelForSpeechSeq2Seq, AutoProcessor, Au
 import s2i_hf  # noqa: F401  (registers the parts and the pipeline tasks)
 from s2i_hf.models.asr import load_ctc_head
 from s2i_hf.models.asr.char_lm import CHAR_LM_FILE, CharNGramLM
+from s2i_hf.models.stackgan.candidates import reads_colours
 from s2i_hf.pipelines import SpeechToImageConfig, SpeechToImageModel
 from s2i_hf.training.model_card import render_bundle_card
 from s2i_hf.training.publish import publish
@@ -55,9 +56,7 @@ def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, o
                              "OUTPUT_DIR/attribute_classifier, train_stackgan.py Stage I's discriminator in "
                              "OUTPUT_DIR/discriminator)")
         critic_model = AutoModel.from_pretrained(critic)
-        classifier = getattr(critic_model.config, "model_type", None) == "s2i_attribute_classifier"
-        if not classifier and (getattr(critic_model, "attribute_head", None) is None
-                               or not hasattr(critic_model, "encode_image")):
+        if not reads_colours(critic_model):
             raise SystemExit(f"--critic {critic}: a {type(critic_model).__name__} that reads no colours; the critic "
                              "is an attribute classifier or Stage I's discriminator trained with --auxiliary_attributes")
     asr_model = AutoModelForSpeechSeq2Seq.from_pretrained(asr)

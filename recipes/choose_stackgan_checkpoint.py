@@ -79,10 +79,15 @@ def parse_args(argv=None):
     return args
 
 
+def generator_folder(checkpoint: Path) -> Path:
+    """A checkpoint's generator: its EMA weights where kept."""
+    return checkpoint / "generator_ema" if (checkpoint / "generator_ema").is_dir() else checkpoint / "generator"
+
+
 def candidates(model: str, from_step: int) -> list[Path]:
-    """The complete checkpoints from `from_step` on that hold a generator (its EMA weights where kept)."""
-    found = [c for c in complete_checkpoints(model) if checkpoint_step(c) >= from_step
-             and ((c / "generator_ema").is_dir() or (c / "generator").is_dir())]
+    """The complete checkpoints from `from_step` on that hold a generator."""
+    found = [c for c in complete_checkpoints(model)
+             if checkpoint_step(c) >= from_step and generator_folder(c).is_dir()]
     if not found:
         raise SystemExit(f"--model {model}: no complete checkpoint-<step> with a generator from step {from_step} on "
                          "(train_stackgan.py writes them every --checkpointing_steps)")
@@ -125,8 +130,7 @@ def main(argv=None):
     # Score every candidate on the same captions and noises
     scores, right = [], []
     for folder in found:
-        generator = AutoModel.from_pretrained(folder / ("generator_ema" if (folder / "generator_ema").is_dir()
-                                                        else "generator"))
+        generator = AutoModel.from_pretrained(generator_folder(folder))
         critic = AutoModel.from_pretrained(folder / "discriminator").eval() if args.num_candidates > 1 else None
         images = generate(generator, embeds, args.seed, critic=critic, wanted=wanted,
                           num_candidates=args.num_candidates)
@@ -149,7 +153,7 @@ def main(argv=None):
     staging = out.with_name(f"{out.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     chosen = found[best]
-    shutil.copytree(chosen / ("generator_ema" if (chosen / "generator_ema").is_dir() else "generator"), staging)
+    shutil.copytree(generator_folder(chosen), staging)
     shutil.copytree(chosen / "discriminator", staging / "discriminator")
     report = {"model": str(args.model), "chosen": chosen.name, "step": scores[best]["step"],
               "num_captions": len(captions), "num_candidates": args.num_candidates, "judge": str(args.judge),

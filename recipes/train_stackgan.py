@@ -17,6 +17,7 @@ a model card.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -391,6 +392,19 @@ def main(argv=None):
                            augment=tuple(args.diff_augment))
     without_pairs = replace(loss_fn, pair_weight=0.0)  # before pair_loss_start_step
 
+    @contextlib.contextmanager
+    def ema_weights(model):
+        """`model` (the unwrapped generator) with its EMA weights for the block, its trained ones after."""
+        if ema is None:
+            yield model
+            return
+        ema.store(model.parameters())
+        ema.copy_to(model.parameters())
+        try:
+            yield model
+        finally:
+            ema.restore(model.parameters())
+
     # 4. Checkpoints hold each model in save_pretrained form (generator/, discriminator/), plus optimizer state
     def save_hook(models, weights, folder):
         if accelerator.is_main_process:
@@ -398,10 +412,8 @@ def main(argv=None):
                 name = "generator" if model is accelerator.unwrap_model(generator) else "discriminator"
                 model.save_pretrained(Path(folder) / name)
                 if name == "generator" and ema is not None:  # the weights samples and evaluation use
-                    ema.store(model.parameters())
-                    ema.copy_to(model.parameters())
-                    model.save_pretrained(Path(folder) / "generator_ema")
-                    ema.restore(model.parameters())
+                    with ema_weights(model):
+                        model.save_pretrained(Path(folder) / "generator_ema")
             progress = {"step": step, "train_minutes": minutes_before + (time.perf_counter() - started) / 60}
             (Path(folder) / "progress.json").write_text(json.dumps(progress))
             if average is not None:
@@ -438,28 +450,11 @@ def main(argv=None):
     sample_noise = torch.randn(len(sample_embeds), accelerator.unwrap_model(generator).config.noise_dim,
                                generator=torch.Generator().manual_seed(args.seed))
 
-    def generator_weights() -> dict:
-        """The generator's state dict with its EMA weights (a copy)."""
-        model = accelerator.unwrap_model(generator)
-        if ema is not None:
-            ema.store(model.parameters())
-            ema.copy_to(model.parameters())
-        weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if ema is not None:
-            ema.restore(model.parameters())
-        return weights
-
     def save_samples(at_step: int):
-        model = accelerator.unwrap_model(generator)
-        if ema is not None:
-            ema.store(model.parameters())
-            ema.copy_to(model.parameters())
-        model.eval()
-        with torch.no_grad(), accelerator.autocast():
+        with ema_weights(accelerator.unwrap_model(generator)) as model, torch.no_grad(), accelerator.autocast():
+            model.eval()
             images = model(sample_embeds.to(accelerator.device), noise=sample_noise.to(accelerator.device)).images
-        model.train()
-        if ema is not None:
-            ema.restore(model.parameters())
+            model.train()
         grid = make_image_grid(pt_to_pil(images.float()), rows=max(1, len(images) // 8), cols=min(8, len(images)))
         (output_dir / "samples").mkdir(exist_ok=True)
         grid.save(output_dir / "samples" / f"step-{at_step:06d}.png")
@@ -502,7 +497,8 @@ def main(argv=None):
                 float(time.perf_counter() - started > 60 * args.max_train_minutes)), "max").item() > 0
             if step % args.checkpointing_steps == 0 or step == max_steps or out_of_time:
                 if average is not None and step >= args.average_from_step:
-                    average.update(generator_weights())
+                    with ema_weights(accelerator.unwrap_model(generator)) as model:
+                        average.update(model.state_dict())  # update copies them
                 checkpoints.save_checkpoint(accelerator, output_dir, step, args.checkpoints_total_limit)
             if out_of_time:
                 max_steps = step
@@ -528,7 +524,8 @@ def main(argv=None):
                    "train_minutes": round(minutes_before + (time.perf_counter() - started) / 60, 2),
                    "seconds_per_step_this_run": round((time.perf_counter() - started) / max(1, step - start_step), 4),
                    "mixed_precision": accelerator.mixed_precision,
-                   "averaged_checkpoints": average.count if average is not None else 0, "last_logs": history[-1] if history else None}
+                   "averaged_checkpoints": average.count if average is not None else 0,
+                   "last_logs": history[-1] if history else None}
         (output_dir / "train_results.json").write_text(json.dumps(summary, indent=2))
         render_stackgan_card(output_dir, model, model_args, data_args, args, summary)
         if args.push_to_hub:

@@ -23,7 +23,7 @@ from transformers import (
     PreTrainedModel,
 )
 
-from .candidates import choose_noise
+from .candidates import choose_noise, is_attribute_classifier, reads_colours
 from .caption_attributes import colours_named
 from .char_lm import CharNGramLM
 from .configuration_speech_to_image import SpeechToImageConfig
@@ -65,14 +65,10 @@ class SpeechToImageModel(PreTrainedModel):
         model.char_lm = char_lm
         if critic is not None:
             stage1 = generator.stage1 if hasattr(generator, "stage1") else generator
-            classifier = getattr(critic.config, "model_type", None) == "s2i_attribute_classifier"
-            if classifier and not critic.config.attributes:
-                raise ValueError(f"critic {type(critic).__name__}: an attribute classifier that reads no groups")
-            if not classifier and (getattr(critic, "attribute_head", None) is None or not hasattr(critic,
-                                                                                                 "encode_image")):
+            if not reads_colours(critic):
                 raise ValueError(f"critic {type(critic).__name__}: must be a Stage-I discriminator with an attribute "
                                  "head (trained with auxiliary_attributes) or an attribute classifier")
-            if not classifier and critic.config.condition_dim != stage1.config.condition_dim:
+            if not is_attribute_classifier(critic) and critic.config.condition_dim != stage1.config.condition_dim:
                 raise ValueError(f"critic: built for {critic.config.condition_dim}-d conditions, but the generator's "
                                  f"Stage I makes {stage1.config.condition_dim}-d ones: not the discriminator it was "
                                  "trained against")

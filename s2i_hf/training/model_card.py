@@ -7,6 +7,8 @@ from pathlib import Path
 
 from huggingface_hub import ModelCard, ModelCardData
 
+from ..models.stackgan.candidates import is_attribute_classifier
+
 logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "model_cards"
@@ -111,6 +113,6 @@ def render_bundle_card(output_dir, model, metrics: dict, samples: str | None = N
 def _critic_kind(critic) -> str | None:
     if critic is None:
         return None
-    if getattr(critic.config, "model_type", None) == "s2i_attribute_classifier":
+    if is_attribute_classifier(critic):
         return "an attribute classifier trained on the real renders"
     return "Stage I's discriminator"

@@ -70,6 +70,13 @@ class AttributeClassifier(PreTrainedModel):
         loss = soft_cross_entropy(logits, labels, self.sizes) if labels is not None else None
         return AttributeClassifierOutput(logits=logits, features=features, loss=loss)
 
+    def resize_input(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Images of any square size at `image_size` (antialiased bilinear), as the classifier reads every image."""
+        if pixel_values.shape[-1] == self.config.image_size:
+            return pixel_values
+        return F.interpolate(pixel_values.float(), size=self.config.image_size, mode="bilinear", antialias=True,
+                             align_corners=False)
+
     @torch.no_grad()
     def predict(self, pixel_values: torch.Tensor, batch_size: int = 256) -> dict:
         """Per attribute the predicted value index and the probabilities, plus the pooled features, for images in
@@ -77,10 +84,7 @@ class AttributeClassifier(PreTrainedModel):
         self.eval()
         outputs = []
         for chunk in torch.split(pixel_values.float(), batch_size):
-            if chunk.shape[-1] != self.config.image_size:
-                chunk = F.interpolate(chunk, size=self.config.image_size, mode="bilinear", antialias=True,
-                                      align_corners=False)
-            outputs.append(self(chunk.to(self.device)))
+            outputs.append(self(self.resize_input(chunk).to(self.device)))
         logits = torch.cat([o.logits for o in outputs]).cpu()
         result = {"features": torch.cat([o.features for o in outputs]).cpu()}
         for name, block in zip(self.config.attributes, torch.split(logits, self.sizes, dim=1)):

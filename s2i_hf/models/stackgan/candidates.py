@@ -11,27 +11,34 @@ This file imports only torch: a speech-to-image bundle carries a copy for `trust
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
+
+
+def is_attribute_classifier(critic) -> bool:
+    """An attribute classifier (s2i_hf/models/attribute_classifier/), not a Stage-I discriminator."""
+    return getattr(critic.config, "model_type", None) == "s2i_attribute_classifier"
+
+
+def reads_colours(critic) -> bool:
+    """Whether `critic` can choose among drafts: an attribute classifier with groups, or a Stage-I discriminator
+    with an attribute head (trained with auxiliary_attributes)."""
+    if is_attribute_classifier(critic):
+        return bool(critic.config.attributes)
+    return getattr(critic, "attribute_head", None) is not None and hasattr(critic, "encode_image")
 
 
 def critic_groups(critic) -> dict[str, list[str]]:
     """The colour groups a critic reads, {group: values in logit order}."""
-    if getattr(critic.config, "model_type", None) == "s2i_attribute_classifier":
-        return critic.config.attributes
-    return critic.config.auxiliary_attributes or {}
+    return critic.config.attributes if is_attribute_classifier(critic) else critic.config.auxiliary_attributes or {}
 
 
 def read_colours(critic, images: torch.Tensor) -> torch.Tensor:
     """A critic's colour logits for `images` in [-1, 1], (n, sum of its groups' sizes): a Stage-I discriminator's
     attribute head on its image code, or an attribute classifier (at its own image size)."""
-    if getattr(critic.config, "model_type", None) == "s2i_attribute_classifier":
-        if images.shape[-1] != critic.config.image_size:
-            images = F.interpolate(images.float(), size=critic.config.image_size, mode="bilinear", antialias=True,
-                                   align_corners=False)
-        return critic(images.to(critic.dtype)).logits
-    if getattr(critic, "attribute_head", None) is None or not hasattr(critic, "encode_image"):
+    if not reads_colours(critic):
         raise ValueError(f"critic {type(critic).__name__}: choosing among drafts needs a critic that reads colours, "
                          "a Stage-I discriminator trained with auxiliary_attributes or an attribute classifier")
+    if is_attribute_classifier(critic):
+        return critic(critic.resize_input(images).to(critic.dtype)).logits
     return critic.attribute_head(critic.encode_image(images.to(critic.dtype)))
 
 
@@ -81,4 +88,5 @@ def choose_noise(stage1, critic, text_embeds: torch.Tensor, noise: torch.Tensor,
     return noise[torch.arange(n), best]
 
 
-__all__ = ["choose_noise", "colour_log_likelihood", "critic_groups", "read_colours"]
+__all__ = ["choose_noise", "colour_log_likelihood", "critic_groups", "is_attribute_classifier", "read_colours",
+           "reads_colours"]
