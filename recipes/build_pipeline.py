@@ -10,7 +10,8 @@ holding its Stage I; or Stage I when --stage2 is not given), critic/ (with --cri
 --num_candidates drafts, the one showing the colours the text names: an attribute classifier trained on the real
 renders, as recipes/train_judges.py writes one, or the Stage-I discriminator with its attribute head), the code
 files, and a model card. The generator must take the text encoder's embedding size. `--asr_lm_weight 0.3` decodes
-with the character LM.
+with the character LM. `--condition_noise_scale S` sets how much of the conditioning noise the bundle samples by
+default (0: the mean; with a critic each candidate has its own draw of it, and the image is the chosen draft's).
 """
 
 from __future__ import annotations
@@ -34,8 +35,16 @@ logger = logging.getLogger(__name__)
 
 
 def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, output_dir: str,
-                 asr_lm_weight: float = 0.0, critic: str | None = None, num_candidates: int = 1) -> SpeechToImageModel:
+                 asr_lm_weight: float = 0.0, critic: str | None = None, num_candidates: int = 1,
+                 condition_noise_scale: float | None = None) -> SpeechToImageModel:
     generator = AutoModel.from_pretrained(stage2 or stage1)
+    if condition_noise_scale is not None:
+        if not 0.0 <= condition_noise_scale <= 1.0:
+            raise SystemExit(f"--condition_noise_scale {condition_noise_scale}: must be between 0 (the "
+                             "conditioning's mean) and 1 (sampled as in training)")
+        for part in (generator, getattr(generator, "stage1", None)):  # Stage I's draft follows the same
+            if part is not None:
+                part.config.condition_noise_scale = condition_noise_scale
     if stage2:
         stage1_model = AutoModel.from_pretrained(stage1)
         # Stage II carries the Stage I it was trained on; a different --stage1 would silently be ignored
@@ -85,13 +94,16 @@ def main(argv=None):
                         "(recipes/train_judges.py) or Stage I's discriminator (STAGE1/discriminator)")
     parser.add_argument("--num_candidates", type=int, default=1,
                         help="with --critic: draw each image from the best of this many noises (its colours)")
+    parser.add_argument("--condition_noise_scale", type=float, default=None,
+                        help="the conditioning noise the bundle samples by default, 0 (its mean) to 1 (as in "
+                        "training); default: the generator's own")
     parser.add_argument("--metrics", help="a JSON file of measured figures for the model card (the demo's report)")
     parser.add_argument("--push_to_hub", action="store_true")
     parser.add_argument("--hub_model_id", help="Hub repo id, or file://PATH for a local folder")
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     model = build_bundle(args.asr, args.text_encoder, args.stage1, args.stage2, args.output_dir, args.asr_lm_weight,
-                         args.critic, args.num_candidates)
+                         args.critic, args.num_candidates, args.condition_noise_scale)
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
     render_bundle_card(args.output_dir, model, metrics)
     if args.push_to_hub:

@@ -79,16 +79,16 @@ class EvaluationArguments:
     checkpoints: bool = field(default=False, metadata={"help": "also score every checkpoint (the learning curve)"})
     condition_noise_scale: float | None = field(default=None, metadata={
         "help": "draw with this much of the conditioning noise, 0 (its mean) to 1 (as in training), instead of the "
-                "model's config.condition_noise_scale"})
+                "model's config.condition_noise_scale (with --critic, each candidate has its own draw of it)"})
     realism: bool = field(default=True, metadata={
         "help": "also judge realism (Fréchet distance with its floor, two-sample test, periodic artefacts) and "
                 "diversity, in the space of --feature_net"})
     feature_net: str | None = field(default=None, metadata={
         "help": "the realism judge's feature network folder: loaded, or trained on the real train images and saved"})
     critic: str | None = field(default=None, metadata={
-        "help": "Stage I's discriminator (STAGE1/discriminator): with --num_candidates above 1, each image is drawn "
-                "from the best of that many noises, as its attribute head reads the colours the caption names (as "
-                "a bundle built with --critic draws)"})
+        "help": "an attribute classifier folder or Stage I's discriminator (STAGE1/discriminator): with "
+                "--num_candidates above 1, each image is drawn from the best of that many noises, as the critic reads "
+                "the colours the caption names (as a bundle built with --critic draws)"})
     num_candidates: int = field(default=1, metadata={"help": "noises per image for --critic to choose among"})
     diversity_captions: int = field(default=100, metadata={"help": "captions for the diversity figure (4 seeds each)"})
     seed: int = 0

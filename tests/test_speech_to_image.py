@@ -106,9 +106,21 @@ def test_the_conditioning_noise_is_the_presets_unless_the_call_says(parts):
     assert np.array_equal(default, mean) and np.abs(default - sampled).mean() > 0.5
     with pytest.raises(ValueError, match="condition_noise_scale=2"):
         draw("a bird", condition_noise_scale=2, num_candidates=1)
-    # drafts are chosen at the conditioning's mean: a sampled conditioning would draw another image than the chosen
-    with pytest.raises(ValueError, match="with condition_noise_scale 1.0 the chosen draft .* pass num_candidates=1"):
-        draw("a bird with a red belly", condition_noise_scale=1.0)
+    # with the conditioning sampled, each candidate has its own draw of it, and the image is the chosen draft's
+    model, text = draw.model, "a bird with a red belly and blue wings"
+    stage1, critic, embeds = model.generator.stage1, model.critic, model.embed([text]).clone()
+    stream = torch.Generator().manual_seed(3)
+    noise = torch.randn(1, 4, stage1.config.noise_dim, generator=stream)
+    eps = torch.randn(1, 4, stage1.config.condition_dim, generator=stream)
+    with torch.no_grad():
+        drafts = stage1(embeds.repeat(4, 1), noise=noise[0], condition_noise_scale=0.5, condition_noise=eps[0]).images
+    scores = colour_log_likelihood(critic(drafts).logits, critic.config.attributes, [colours_named(text)] * 4)
+    got = np.asarray(draw(text, seed=3, height=64, condition_noise_scale=0.5)["images"][0])
+    assert np.array_equal(got, to_uint8(drafts[int(scores.argmax())]))
+    at_mean = np.asarray(draw(text, seed=3, height=64)["images"][0])
+    assert np.abs(got.astype(np.float32) - at_mean).mean() > 0.5  # the sampled conditioning draws another bird
+    with pytest.raises(ValueError, match=r"condition_noise has shape \(1, 3\)"):
+        stage1(embeds, condition_noise=torch.zeros(1, 3))
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
@@ -144,8 +156,8 @@ def test_each_image_is_the_candidate_whose_draft_the_critic_reads_as_the_colours
     scores = colour_log_likelihood(discriminator.attribute_head(discriminator.encode_image(drafts)),
                                    discriminator.config.auxiliary_attributes, [w for w in wanted for _ in range(4)])
     best = scores.view(2, 4).argmax(1)
-    assert torch.equal(choose_noise(stage1, discriminator, embeds.repeat(2, 1), noise, wanted),
-                       noise[torch.arange(2), best])
+    chosen_noise, no_condition_noise = choose_noise(stage1, discriminator, embeds.repeat(2, 1), noise, wanted)
+    assert torch.equal(chosen_noise, noise[torch.arange(2), best]) and no_condition_noise is None
     # a text naming no colour keeps each image's first noise
     noise = torch.randn(1, 4, stage1.config.noise_dim, generator=torch.Generator().manual_seed(0))
     plain = stage1(model.embed(["a bird"]).clone(), noise=noise[:, 0], condition_noise_scale=0.0).images[0]
@@ -213,6 +225,10 @@ def test_candidates_without_a_critic_are_refused_naming_the_option(parts, tmp_pa
                        parts / "te", "--stage1", parts / "s1", "--output_dir", tmp_path / "bundle",
                        "--critic", tmp_path / "plain", "--num_candidates", "3"], expect_failure=True)
     assert f"--critic {tmp_path / 'plain'}: a StackGANStage1Discriminator that reads no colours" in done.stderr
+    done = run_recipe([sys.executable, "recipes/build_pipeline.py", "--asr", parts / "asr", "--text_encoder",
+                       parts / "te", "--stage1", parts / "s1", "--output_dir", tmp_path / "bundle",
+                       "--condition_noise_scale", "2"], expect_failure=True)
+    assert "--condition_noise_scale 2.0: must be between 0" in done.stderr
     tokenizer = build_text_tokenizer()
     te = CharCNNRNNModel(CharCNNRNNConfig(vocab_size=tokenizer.vocab_size, char_embedding_dim=8, conv_channels=[8, 8, 8],
                                           rnn_hidden_size=8, text_embedding_dim=32))

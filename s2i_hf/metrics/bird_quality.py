@@ -124,7 +124,8 @@ def generate(generator, text_embeds: torch.Tensor, seed: int = 0, batch_size: in
     """Images in [-1, 1] from a StackGAN generator, with one seeded noise stream, in batches; with
     `return_drafts`, also the Stage-I drafts a Stage II refined in the same pass (None for Stage I). With a
     `critic` and `num_candidates` above 1, each image from the best of that many noises for the colours `wanted`
-    (one {group: [colours]} per embedding), as the speech-to-image bundle draws (`choose_noise`)."""
+    (one {group: [colours]} per embedding), as the speech-to-image bundle draws (`choose_noise`; where the model's
+    `config.condition_noise_scale` samples the conditioning, each candidate with its own draw of it)."""
     if num_candidates > 1 and (critic is None or wanted is None or len(wanted) != len(text_embeds)):
         raise ValueError(f"num_candidates={num_candidates} needs a critic and the colours wanted for each embedding")
     generator.eval()
@@ -133,11 +134,16 @@ def generate(generator, text_embeds: torch.Tensor, seed: int = 0, batch_size: in
     images, drafts = [], []
     if critic is not None:
         critic.eval()
+    scale = generator.config.condition_noise_scale  # the model's own, in eval mode (Stage I's draft follows it)
     for start, chunk in zip(range(0, len(text_embeds), batch_size), torch.split(text_embeds, batch_size)):
         noise = torch.randn(len(chunk), num_candidates, generator.config.noise_dim, generator=rng)
-        noise = choose_noise(stage1, critic, chunk.to(generator.device), noise,
-                             wanted[start:start + len(chunk)] if wanted else []).cpu()
-        out = generator(chunk.to(generator.device), noise=noise.to(generator.device), generator=rng)
+        condition_noise = (torch.randn(len(chunk), num_candidates, stage1.config.condition_dim, generator=rng)
+                           if num_candidates > 1 and scale > 0 else None)
+        noise, condition_noise = choose_noise(stage1, critic, chunk.to(generator.device), noise,
+                                              wanted[start:start + len(chunk)] if wanted else [], condition_noise,
+                                              scale)
+        out = generator(chunk.to(generator.device), noise=noise.to(generator.device), generator=rng,
+                        condition_noise_scale=scale, condition_noise=condition_noise)
         images.append(out.images.float().cpu())
         if out.stage1_images is not None:
             drafts.append(out.stage1_images.float().cpu())

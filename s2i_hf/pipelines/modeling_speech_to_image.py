@@ -216,18 +216,17 @@ class SpeechToImageModel(PreTrainedModel):
         if k > 1 and texts is None:
             raise ValueError(f"num_candidates={k} needs the texts, to read the colours they name")
         scale = stage1.config.condition_noise_scale if condition_noise_scale is None else condition_noise_scale
-        if k > 1 and scale > 0:
-            raise ValueError(f"num_candidates={k} chooses drafts at the conditioning's mean; with "
-                             f"condition_noise_scale {scale} the chosen draft would not be the image drawn: pass "
-                             "num_candidates=1")
         embeds = text_embeds.repeat_interleave(num_images_per_prompt, dim=0)
-        noise = torch.randn(len(embeds), k, model.config.noise_dim, generator=generator,
-                            device=generator.device if generator is not None else self.device).to(self.device)
+        device = generator.device if generator is not None else self.device
+        noise = torch.randn(len(embeds), k, model.config.noise_dim, generator=generator, device=device).to(self.device)
+        # with the conditioning sampled, each candidate has its own draw of it: the critic reads the draft drawn
+        condition_noise = (torch.randn(len(embeds), k, stage1.config.condition_dim, generator=generator,
+                                       device=device).to(self.device) if k > 1 and scale > 0 else None)
         wanted = [colours_named(t) for t in texts for _ in range(num_images_per_prompt)] if k > 1 else []
-        noise = choose_noise(stage1, self.critic, embeds, noise, wanted)
+        noise, condition_noise = choose_noise(stage1, self.critic, embeds, noise, wanted, condition_noise, scale)
         same_device = generator is not None and generator.device == self.device
         return model(embeds, noise=noise.to(self.device), generator=generator if same_device else None,
-                     condition_noise_scale=condition_noise_scale).images
+                     condition_noise_scale=scale, condition_noise=condition_noise).images
 
 
 __all__ = ["SpeechToImageModel", "PART_ATTRIBUTES"]

@@ -64,28 +64,39 @@ def colour_log_likelihood(attribute_logits: torch.Tensor, attribute_values: dict
 
 @torch.no_grad()
 def choose_noise(stage1, critic, text_embeds: torch.Tensor, noise: torch.Tensor,
-                 wanted: list[dict[str, list[str]]]) -> torch.Tensor:
-    """The noise, among `noise` (n, k, noise_dim), whose Stage-I draft of `text_embeds` (n, dim) the critic reads
-    as best showing `wanted[i]`'s colours; (n, noise_dim). The drafts are drawn at the conditioning's mean (the
-    image that follows the text most closely), k at a time for all n; images whose text names no colour the critic
-    knows keep their first noise; with k = 1, the one noise each (`critic` and `wanted` unused)."""
+                 wanted: list[dict[str, list[str]]], condition_noise: torch.Tensor | None = None,
+                 condition_noise_scale: float = 0.0) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The candidate, among `noise` (n, k, noise_dim), whose Stage-I draft of `text_embeds` (n, dim) the critic
+    reads as best showing `wanted[i]`'s colours: (its noise (n, noise_dim), its conditioning noise (n, condition_dim)
+    or None). Without `condition_noise` the drafts are drawn at the conditioning's mean (the image that follows the
+    text most closely); with it, (n, k, condition_dim) N(0, 1) draws, each candidate's conditioning is sampled at
+    `condition_noise_scale` (more varied drafts), so that the chosen draft is the image then drawn from the pair.
+    k at a time for all n; images whose text names no colour the critic knows keep their first candidate; with
+    k = 1, the one candidate each (`critic` and `wanted` unused)."""
     n, k, _ = noise.shape
+    if condition_noise is not None and condition_noise.shape[:2] != (n, k):
+        raise ValueError(f"condition_noise has shape {tuple(condition_noise.shape)}, but noise has {n} x {k} candidates")
+
+    def pick(index: torch.Tensor):
+        return noise[torch.arange(n), index], None if condition_noise is None else condition_noise[torch.arange(n), index]
+
+    first = torch.zeros(n, dtype=torch.long)
     if k == 1:  # nothing to choose: no critic or colours needed
-        return noise[:, 0]
+        return pick(first)
     if critic is None:
         raise ValueError("choosing among drafts needs a critic: a Stage-I discriminator with an attribute head, or "
                          "an attribute classifier")
     groups = critic_groups(critic)
     if not any(any(g in named for g in groups) for named in wanted):
-        return noise[:, 0]
+        return pick(first)
     embeds = text_embeds.repeat_interleave(k, dim=0)
-    # the conditioning's noise is drawn and scaled to 0: from a stream of its own, so the caller's stays as it was
+    # any conditioning noise left to draw comes from a stream of its own, so the caller's stays as it was
     spare = torch.Generator(embeds.device).manual_seed(0)
     drafts = stage1(embeds, noise=noise.flatten(0, 1).to(embeds.device, embeds.dtype), generator=spare,
-                    condition_noise_scale=0.0).images
+                    condition_noise_scale=0.0 if condition_noise is None else condition_noise_scale,
+                    condition_noise=None if condition_noise is None else condition_noise.flatten(0, 1)).images
     scores = colour_log_likelihood(read_colours(critic, drafts), groups, [w for w in wanted for _ in range(k)])
-    best = scores.view(n, k).argmax(dim=1)
-    return noise[torch.arange(n), best]
+    return pick(scores.view(n, k).argmax(dim=1))
 
 
 __all__ = ["choose_noise", "colour_log_likelihood", "critic_groups", "is_attribute_classifier", "read_colours",

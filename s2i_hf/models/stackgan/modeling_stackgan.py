@@ -197,12 +197,18 @@ class ConditioningAugmentation(nn.Module):
         self.normalize = config.normalize_text_embeds
 
     def forward(self, text_embeds: torch.Tensor, generator: torch.Generator | None = None,
-                noise_scale: float = 1.0) -> ConditioningOutput:
+                noise_scale: float = 1.0, eps: torch.Tensor | None = None) -> ConditioningOutput:
+        """`eps`: the N(0, 1) draw to scale, (batch, condition_dim), as a critic chose it among drafts; drawn here
+        when not given (the stream advances either way, so what is drawn after it stays the same)."""
         if self.normalize:
             text_embeds = F.layer_norm(text_embeds, text_embeds.shape[-1:])
         x = self.relu(self.fc(text_embeds))
         mu, logvar = x[:, : self.condition_dim], x[:, self.condition_dim :]
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        drawn = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        if eps is not None and eps.shape != mu.shape:
+            raise ValueError(f"condition_noise has shape {tuple(eps.shape)}, but the conditioning takes "
+                             f"{tuple(mu.shape)} (batch, condition_dim)")
+        eps = drawn if eps is None else eps.to(mu.device, mu.dtype)
         return ConditioningOutput(condition=mu + noise_scale * eps * torch.exp(0.5 * logvar), mu=mu, logvar=logvar)
 
 
@@ -225,14 +231,16 @@ class StackGANStage1Generator(StackGANPreTrainedModel):
         self.post_init()
 
     def forward(self, text_embeds: torch.Tensor, noise: torch.Tensor | None = None,
-                generator: torch.Generator | None = None,
-                condition_noise_scale: float | None = None) -> StackGANGeneratorOutput:
+                generator: torch.Generator | None = None, condition_noise_scale: float | None = None,
+                condition_noise: torch.Tensor | None = None) -> StackGANGeneratorOutput:
+        """`noise`: z, (batch, noise_dim); `condition_noise`: the conditioning augmentation's N(0, 1) draw,
+        (batch, condition_dim), scaled by `condition_noise_scale`; each drawn from `generator` when not given."""
         self._check_embeds(text_embeds)
         if noise is None:
             noise = torch.randn((text_embeds.shape[0], self.config.noise_dim), generator=generator,
                                 device=text_embeds.device, dtype=text_embeds.dtype)
         cond = self.conditioning(text_embeds, generator=generator,
-                                 noise_scale=self._condition_noise_scale(condition_noise_scale))
+                                 noise_scale=self._condition_noise_scale(condition_noise_scale), eps=condition_noise)
         h = self.fc(torch.cat([noise, cond.condition], dim=1))
         h = h.view(-1, self.config.generator_width * 8, 4, 4)
         if self.config.conditional_batch_norm:
@@ -414,14 +422,16 @@ class StackGANStage2Generator(StackGANPreTrainedModel):
         return self
 
     def forward(self, text_embeds: torch.Tensor, noise: torch.Tensor | None = None,
-                generator: torch.Generator | None = None,
-                condition_noise_scale: float | None = None) -> StackGANGeneratorOutput:
+                generator: torch.Generator | None = None, condition_noise_scale: float | None = None,
+                condition_noise: torch.Tensor | None = None) -> StackGANGeneratorOutput:
+        """`noise` and `condition_noise`: Stage I's (its draft's); Stage II's own conditioning draws from `generator`."""
         self._check_embeds(text_embeds)
         # Stage I is always in eval mode here: it samples what Stage II's mode asks for (all of the noise while
         # Stage II trains, as Stage I was trained)
         scale = self._condition_noise_scale(condition_noise_scale)
         with torch.no_grad():
-            draft = self.stage1(text_embeds, noise=noise, generator=generator, condition_noise_scale=scale).images.detach()
+            draft = self.stage1(text_embeds, noise=noise, generator=generator, condition_noise_scale=scale,
+                                condition_noise=condition_noise).images.detach()
         cond = self.conditioning(text_embeds, generator=generator, noise_scale=scale)
         code = self.encode_image(draft)
         tiled = cond.condition.view(cond.condition.shape[0], -1, 1, 1).expand(-1, -1, *code.shape[2:])
