@@ -14,7 +14,8 @@ an interrupted demo continues where it stopped when rerun), stated as a schedule
     voices) in one lane, and in the other StackGAN Stage I (demo preset, trained on the text encoder's embeddings of
     the captions), the choice of its checkpoint (recipes/choose_stackgan_checkpoint.py) and Stage II on it;
  3. the bundle (recipes/build_pipeline.py), with the checkpoint choice's judge (an attribute classifier trained on
-    the real renders) as the critic that draws each image from the best of 8 drafts for the colours named;
+    the real renders) as the critic that draws each image from the best of 16 drafts for the colours named, each
+    draft with its own draw of the conditioning noise;
  4. the report (s2i_hf/demo_report.py): the speech-to-image pipeline on speech about unseen bird classes by the
     held-out voice, the same sentences and the unseen classes' captions as text, and the two test sets: transcript
     CER/WER, colours, realism and diversity of the images, written as report.json/html/png and realism.png.
@@ -40,6 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "recipes" / "configs"
 UNSEEN_ENGINES = "flite,festival,festival-hts"  # their unseen voices; eSpeak's have a test set of their own
 CHOICE_FROM_STEP = {"demo": 3000, "tiny": 0}  # Stage I's checkpoints the choice weighs: the last 1,000 steps
+BUNDLE_DRAFTS, BUNDLE_CONDITION_NOISE = 16, 1.0  # each image the critic's best of 16 drafts, conditioning sampled
 
 
 def _run(step: str, cmd: list, log_dir: Path, say=print, threads: int | None = None):
@@ -214,12 +216,15 @@ def _commands(out: Path, precisions: dict[str, str], speech_clips: int, birds: i
                           "--judge_seed", seed + 1, "--from_step", CHOICE_FROM_STEP[scale], "--output_dir",
                           out / "stage1_chosen"],
         "stage2": stackgan(2, stage2_minutes, "--stage1_model", out / "stage1_chosen"),
-        # each image from the best of 8 drafts, as an attribute classifier trained on the real renders reads their
+        # each image from the best of 16 drafts, as an attribute classifier trained on the real renders reads their
         # colours (the checkpoint choice's judge, another seed than the report's): a reader the generator never met
-        # (docs/studies/stackgan-conditioning.md, "Choosing among drafts")
+        # (docs/studies/stackgan-conditioning.md, "Choosing among drafts"); each draft with its own draw of the
+        # conditioning noise, sampled as in training: more varied drafts to choose among, for more variety, realism
+        # and colours (docs/studies/stackgan-realism.md, "The conditioning noise at inference")
         "bundle": [py, REPO / "recipes/build_pipeline.py", "--asr", out / "asr", "--text_encoder",
                    out / "text_encoder", "--stage1", out / "stage1_chosen", "--stage2", out / "stage2",
-                   "--output_dir", out / "bundle", "--critic", out / "choice_judge", "--num_candidates", "8"],
+                   "--output_dir", out / "bundle", "--critic", out / "choice_judge", "--num_candidates", BUNDLE_DRAFTS,
+                   "--condition_noise_scale", BUNDLE_CONDITION_NOISE],
     }
 
 

@@ -1,5 +1,7 @@
 """What does choosing among drafts buy, and what does it cost? The unseen-class test captions through a bundle's
-text-to-image pipeline with 1, 4, 8 and 16 candidate drafts per image (`num_candidates`), side by side, same seeds.
+text-to-image pipeline with 1, 4, 8 and 16 candidate drafts per image (`num_candidates`), side by side, same seeds,
+each drafted at every conditioning noise scale asked (`--condition_noise_scales 0 1`: the mean, or sampled, each
+candidate with its own draw; default: the bundle's own).
 
     python recipes/train_judges.py --dataset_dir outputs/demo/birds --output_dir outputs/judges_seed1 --seed 1
     python recipes/benchmarks/bench_candidates.py --bundle outputs/demo/bundle --dataset_dir outputs/demo/birds \
@@ -46,6 +48,8 @@ def main(argv=None):
     parser.add_argument("--candidates", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--max_images", type=int, default=400)
     parser.add_argument("--latency_images", type=int, default=30)
+    parser.add_argument("--condition_noise_scales", type=float, nargs="+", default=[None],
+                        help="conditioning noise scales to draft at, 0 (the mean) to 1 (default: the bundle's)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     draw = pipeline("text-to-image", model=args.bundle)
@@ -59,14 +63,16 @@ def main(argv=None):
     real = real_images(test.select([i for i, _ in pairs]), size=256)
     result = {"bundle": args.bundle, "captions": len(captions),
               "real_renders": {path: both_right(judge, real, wanted) for path, judge in judges.items()}, "rows": []}
-    for k in args.candidates:
-        images = pil_to_pixels([draw(c, seed=i, num_candidates=k)["images"][0] for i, c in enumerate(captions)])
-        seconds = benchmarking.timed(lambda: draw(captions[0], seed=0, num_candidates=k), args.latency_images)
-        result["rows"].append({
-            "num_candidates": k, "judges": {path: both_right(judge, images, wanted) for path, judge in judges.items()},
-            "ms_per_image_median": round(1000 * float(np.median(seconds)), 1),
-            "ms_per_image_p90": round(1000 * float(np.percentile(seconds, 90)), 1)})
-        print(json.dumps(result["rows"][-1]), flush=True)
+    for scale in args.condition_noise_scales:
+        for k in args.candidates:
+            options = {"num_candidates": k, "condition_noise_scale": scale}
+            images = pil_to_pixels([draw(c, seed=i, **options)["images"][0] for i, c in enumerate(captions)])
+            seconds = benchmarking.timed(lambda: draw(captions[0], seed=0, **options), args.latency_images)
+            result["rows"].append({
+                **options, "judges": {path: both_right(judge, images, wanted) for path, judge in judges.items()},
+                "ms_per_image_median": round(1000 * float(np.median(seconds)), 1),
+                "ms_per_image_p90": round(1000 * float(np.percentile(seconds, 90)), 1)})
+            print(json.dumps(result["rows"][-1]), flush=True)
     benchmarking.emit(result)
 
 

@@ -107,7 +107,8 @@ def render_bundle_card(output_dir, model, metrics: dict, samples: str | None = N
              for name in ("asr", "text_encoder", "generator", "critic") if getattr(model, name) is not None}
     return render_card("bundle.md", output_dir, card_data, model_name=Path(output_dir).name, repo_or_path=output_dir,
                        sizes=sizes, image_sizes=model.image_sizes, metrics=metrics, samples=samples,
-                       num_candidates=model.config.num_candidates, critic_kind=_critic_kind(model.critic))
+                       num_candidates=model.config.num_candidates, critic_kind=_critic_kind(model.critic),
+                       condition_noise_scale=getattr(model.generator, "stage1", model.generator).config.condition_noise_scale)
 
 
 def _critic_kind(critic) -> str | None:
