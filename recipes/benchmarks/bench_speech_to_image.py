@@ -58,7 +58,7 @@ def main():
             t2 = time.perf_counter()
             embeds = model.embed([text])
             t3 = time.perf_counter()
-            model.draw(embeds, generator=torch.Generator().manual_seed(i))
+            model.draw(embeds, generator=torch.Generator().manual_seed(i), texts=[text])  # the texts: the critic's colours
             t4 = time.perf_counter()
             for name, value in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
                 stages[name].append(value)
@@ -70,7 +70,7 @@ def main():
     for _ in range(args.repeats):
         start = time.perf_counter()
         texts = model.transcribe(batch)
-        model.draw(model.embed(texts), generator=torch.Generator().manual_seed(0))
+        model.draw(model.embed(texts), generator=torch.Generator().manual_seed(0), texts=texts)
         rates.append(16 / (time.perf_counter() - start))
 
     benchmarking.emit({
