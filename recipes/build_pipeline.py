@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 
 def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, output_dir: str,
                  asr_lm_weight: float = 0.0, critic: str | None = None, num_candidates: int = 1,
-                 condition_noise_scale: float | None = None) -> SpeechToImageModel:
+                 condition_noise_scale: float | None = None, asr_ctc_weight: float = 0.4,
+                 asr_ctc_strict_repeats: bool = False) -> SpeechToImageModel:
     generator = AutoModel.from_pretrained(stage2 or stage1)
     if condition_noise_scale is not None:
         if not 0.0 <= condition_noise_scale <= 1.0:
@@ -55,6 +56,8 @@ def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, o
                              f"({len(mismatched)} tensors differ, first {mismatched[0]})")
     if num_candidates < 1:
         raise SystemExit(f"--num_candidates {num_candidates}: must be 1 or more")
+    if not 0.0 <= asr_ctc_weight <= 1.0:
+        raise SystemExit(f"--asr_ctc_weight {asr_ctc_weight}: must be between 0 (attention alone) and 1 (CTC alone)")
     if num_candidates > 1 and not critic:
         raise SystemExit(f"--num_candidates {num_candidates} needs --critic (an attribute classifier folder, or "
                          "Stage I's discriminator)")
@@ -77,7 +80,8 @@ def build_bundle(asr: str, text_encoder: str, stage1: str, stage2: str | None, o
         asr=asr_model, asr_processor=AutoProcessor.from_pretrained(asr), ctc_head=ctc_head, char_lm=char_lm,
         text_encoder=AutoModel.from_pretrained(text_encoder), text_tokenizer=AutoTokenizer.from_pretrained(text_encoder),
         generator=generator, critic=critic_model,
-        config=SpeechToImageConfig(asr_lm_weight=asr_lm_weight, num_candidates=num_candidates))
+        config=SpeechToImageConfig(asr_lm_weight=asr_lm_weight, num_candidates=num_candidates,
+                                   asr_ctc_weight=asr_ctc_weight, asr_ctc_strict_repeats=asr_ctc_strict_repeats))
     model.save_pretrained(output_dir)
     return model
 
@@ -90,6 +94,11 @@ def main(argv=None):
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--asr_lm_weight", type=float, default=0.0,
                         help="decode with the character LM saved beside --asr (recipes/train_char_lm.py) at this weight")
+    parser.add_argument("--asr_ctc_weight", type=float, default=0.4,
+                        help="joint CTC/attention decoding: the CTC score's weight, 0 to 1")
+    parser.add_argument("--asr_ctc_strict_repeats", action="store_true",
+                        help="score doubled letters by exact CTC (letter, blank, letter); by default the decoder "
+                        "spells them (s2i_hf/models/asr/decoding.py)")
     parser.add_argument("--critic", help="what reads the drafts' colours: an attribute classifier folder "
                         "(recipes/train_judges.py) or Stage I's discriminator (STAGE1/discriminator)")
     parser.add_argument("--num_candidates", type=int, default=1,
@@ -103,7 +112,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     model = build_bundle(args.asr, args.text_encoder, args.stage1, args.stage2, args.output_dir, args.asr_lm_weight,
-                         args.critic, args.num_candidates, args.condition_noise_scale)
+                         args.critic, args.num_candidates, args.condition_noise_scale, args.asr_ctc_weight,
+                         args.asr_ctc_strict_repeats)
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
     render_bundle_card(args.output_dir, model, metrics)
     if args.push_to_hub:

@@ -30,7 +30,8 @@ from s2i_hf.models.asr.char_lm import CHAR_LM_FILE, CharNGramLM
 def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_speaker: str | None = None,
                  batch_size: int = 1, max_samples: int | None = None, validation_fraction: float = 0.05,
                  test_fraction: float = 0.05, decoding: str = "auto", beam_size: int = 8,
-                 ctc_weight: float = 0.5, lm_dir: str | None = None, lm_weight: float = 0.0) -> dict:
+                 ctc_weight: float = 0.4, lm_dir: str | None = None, lm_weight: float = 0.0,
+                 ctc_strict_repeats: bool = False) -> dict:
     model = AutoModelForSpeechSeq2Seq.from_pretrained(model_dir).eval()
     processor = AutoProcessor.from_pretrained(model_dir)
     ctc_head = None if decoding == "attention" else load_ctc_head(model_dir, model)
@@ -45,7 +46,8 @@ def evaluate_asr(model_dir: str, dataset_dir: str, split: str = "test", test_spe
         if lm is None:
             raise SystemExit(f"--lm_weight {lm_weight}: no {CHAR_LM_FILE} in {lm_dir or model_dir} "
                              "(recipes/train_char_lm.py writes one)")
-    run = dict(ctc_head=ctc_head, beam_size=beam_size, ctc_weight=ctc_weight, lm=lm, lm_weight=lm_weight)
+    run = dict(ctc_head=ctc_head, beam_size=beam_size, ctc_weight=ctc_weight, lm=lm, lm_weight=lm_weight,
+               ctc_strict_repeats=ctc_strict_repeats)
     if split == "all":  # every clip: a corpus made for testing
         validation_fraction, test_fraction, split = 0.0, 1.0, "test"
     data = load_ljspeech(dataset_dir, validation_fraction, test_fraction, test_speaker=test_speaker)[split]
@@ -90,14 +92,17 @@ def main(argv=None):
     parser.add_argument("--decoding", default="auto", choices=["auto", "joint", "attention"],
                         help="auto: joint CTC/attention when the model has a CTC head, else greedy attention")
     parser.add_argument("--beam_size", type=int, default=8)
-    parser.add_argument("--ctc_weight", type=float, default=0.5, help="joint decoding: the CTC score's weight")
+    parser.add_argument("--ctc_weight", type=float, default=0.4, help="joint decoding: the CTC score's weight")
+    parser.add_argument("--ctc_strict_repeats", action="store_true",
+                        help="joint decoding: doubled letters by exact CTC (default: the decoder spells them)")
     parser.add_argument("--lm_weight", type=float, default=0.0,
                         help="joint decoding: the character LM's weight (shallow fusion); 0: no LM")
     parser.add_argument("--lm_dir", default=None, help="folder with char_lm.json (default: --model)")
     args = parser.parse_args(argv)
     print(json.dumps(evaluate_asr(args.model, args.dataset_dir, args.split, args.test_speaker, args.batch_size,
                                   args.max_samples, decoding=args.decoding, beam_size=args.beam_size,
-                                  ctc_weight=args.ctc_weight, lm_dir=args.lm_dir, lm_weight=args.lm_weight)))
+                                  ctc_weight=args.ctc_weight, lm_dir=args.lm_dir, lm_weight=args.lm_weight,
+                                  ctc_strict_repeats=args.ctc_strict_repeats)))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from s2i_hf.training.arguments import parse_args
 from s2i_hf.training.asr import (
     HybridCTCSeq2SeqTrainer,
     SpecAugment,
+    DecoderInputNoise,
     SpeechSeq2SeqCollator,
     VocalTractWarp,
     build_compute_metrics,
@@ -62,6 +63,9 @@ class ModelArguments:
                 "between them (vocal tract length perturbation, e.g. 0.8 1.5), as voices with shorter or longer "
                 "vocal tracts sound; training only"})
     ctc_weight: float = field(default=0.3, metadata={"help": "weight of the auxiliary encoder CTC loss (0: none)"})
+    decoder_input_noise: float = field(default=0.0, metadata={
+        "help": "share of the teacher-forced decoder input characters replaced by random ones in training, so that "
+                "the decoder reads words from the sound rather than from the sentence so far (0: none)"})
 
 
 @dataclass
@@ -160,6 +164,11 @@ def main(argv=None):
         logger.info("vocal tract length perturbation: factors %s to %s", *model_args.vocal_tract_warp)
     if model_args.spec_augment:
         SpecAugment().attach(model)
+    if model_args.decoder_input_noise:
+        tokenizer = processor.tokenizer
+        characters = sorted(set(tokenizer.get_vocab().values()) - set(tokenizer.all_special_ids))
+        DecoderInputNoise(model_args.decoder_input_noise, characters, tokenizer.pad_token_id).attach(model)
+        logger.info("decoder input noise: %s of the characters", model_args.decoder_input_noise)
     logger.info("model: %.2f M parameters", sum(p.numel() for p in model.parameters()) / 1e6)
 
     # 4. Train (evaluation generates, and is scored by WER/CER)

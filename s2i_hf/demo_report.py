@@ -119,9 +119,11 @@ def transcripts(drawn: Drawn) -> dict:
     return figures
 
 
-def colour_accuracy(judge, images, texts: list[str]) -> dict:
+def colour_accuracy(judge, images, texts: list[str], meant: list[dict | None] | None = None) -> dict:
     """Per group and for both groups at once (with its 95 % interval), the share of images whose colour the
-    attribute classifier reads as one the text names for it."""
+    attribute classifier reads as one the text names for it. `meant[k]`, where given, is what the speaker of text k
+    asked for ({group: [colours]}), read instead of the text: the colour parser knows caption shapes, not every
+    way a request can be phrased."""
     from .data.caption_attributes import colours_named
     from .metrics.bird_quality import pil_to_pixels, wilson_interval
 
@@ -129,7 +131,7 @@ def colour_accuracy(judge, images, texts: list[str]) -> dict:
     right = {g: [] for g in GROUPS}
     both = []
     for k, text in enumerate(texts):
-        named = colours_named(text)
+        named = meant[k] if meant is not None and meant[k] is not None else colours_named(text)
         read = {g: judge.config.attributes[g][int(predicted[g][k])] for g in GROUPS}
         for g in GROUPS:
             if g in named:
@@ -175,20 +177,41 @@ def realism(net, drawn: Drawn, test, text_pipe, seed: int, diversity_captions: i
     return figures
 
 
-def unseen_sets(out: Path, speech_pipe, judge, report_clips: int, seed: int) -> dict:
+def requested_colours(folder: Path, ids: list[str]) -> list[dict | None]:
+    """Per clip of a synthetic speech corpus, the belly and wing colours its request asked for (a request always
+    names both: its bird's class, synthesis.csv), or None for a clip of another kind (a caption names what it
+    names, read from its text)."""
+    from .data.ljspeech import read_synthesis
+    from .data.synthetic.domain import CUB_COLOUR, class_colours
+
+    rows = read_synthesis(folder)
+    meant = []
+    for clip in ids:
+        row = rows.get(clip)
+        if row is None or row.get("phrasing") != "request":
+            meant.append(None)
+            continue
+        belly, wing = class_colours(int(row["class_id"]))
+        meant.append({"has_belly_color": [CUB_COLOUR[belly]], "has_wing_color": [CUB_COLOUR[wing]]})
+    return meant
+
+
+def unseen_sets(out: Path, speech_pipe, text_pipe, judge, report_clips: int, seed: int) -> dict:
     """Captions read by eSpeak voices and by other engines' voices (each engine on its own), and requests phrased in
     sentence shapes, that training never heard (birds of every class: these sets measure the ASR, and the picture
-    from what it heard)."""
+    from what it heard). Beside the colours from speech, the colours from the same sentences typed
+    (`attribute_accuracy_256px_from_text`, the same seeds): what is lost between them is lost in hearing."""
     from .data.ljspeech import load_ljspeech
     from .data.synthetic.engines import engine_of
     from .metrics import load_metric
 
     cer, wer = load_metric("cer"), load_metric("wer")
 
-    def scored(refs, hyps, images):
+    def scored(refs, hyps, images, meant, typed):
         return {"clips": len(refs), "cer": round(cer.compute(predictions=hyps, references=refs), 4),
                 "wer": round(wer.compute(predictions=hyps, references=refs), 4),
-                "attribute_accuracy_256px": colour_accuracy(judge, images, refs)}
+                "attribute_accuracy_256px": colour_accuracy(judge, images, refs, meant),
+                "attribute_accuracy_256px_from_text": colour_accuracy(judge, typed, refs, meant)}
 
     figures = {}
     for name, clips in (("unseen_voices", report_clips), ("unseen_phrasing", report_clips),
@@ -201,13 +224,15 @@ def unseen_sets(out: Path, speech_pipe, judge, report_clips: int, seed: int) -> 
         heard = [speech_pipe(row["audio"]["path"], seed=seed + i) for i, row in enumerate(data)]
         refs, hyps = data["normalized_text"], [h["text"] for h in heard]
         images = [h["images"][0] if h["images"] else Image.new("RGB", (256, 256)) for h in heard]
+        typed = [text_pipe(ref, seed=seed + i)["images"][0] for i, ref in enumerate(refs)]
+        meant = requested_colours(folder, data["id"])
         figures[f"speech_{name}"] = {
-            **scored(refs, hyps, images),
+            **scored(refs, hyps, images, meant, typed),
             "examples": [{"reference": r, "transcript": h} for r, h in list(zip(refs, hyps))[:3]]}
         if name == "unseen_engines":  # each engine's unseen voices on their own
-            groups: dict[str, tuple[list, list, list]] = {}
-            for ref, hyp, image, voice in zip(refs, hyps, images, data["speaker"]):
-                for kept, item in zip(groups.setdefault(engine_of(voice), ([], [], [])), (ref, hyp, image)):
+            groups: dict[str, tuple[list, ...]] = {}
+            for row in zip(refs, hyps, images, meant, typed, data["speaker"]):
+                for kept, item in zip(groups.setdefault(engine_of(row[-1]), ([], [], [], [], [])), row[:-1]):
                     kept.append(item)
             figures[f"speech_{name}"]["by_engine"] = {engine: scored(*groups[engine]) for engine in sorted(groups)}
     return figures
@@ -316,7 +341,7 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
     figures = {"held_out_voice": {"voice": HELD_OUT_VOICE, "clips": len(drawn.rows), **transcripts(drawn)},
                "attribute_accuracy": colours(judge, drawn), "text_captions": len(drawn.captions),
                "realism": realism(net, drawn, test, text_pipe, seed),
-               **unseen_sets(out, speech_pipe, judge, report_clips, seed)}
+               **unseen_sets(out, speech_pipe, text_pipe, judge, report_clips, seed)}
     grid = figures["realism"].pop("_grid")
 
     # A few of the clips go with the bundle as examples (the web app offers them); its model card gets the figures

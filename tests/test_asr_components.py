@@ -8,7 +8,7 @@ import torch
 import s2i_hf  # noqa: F401  (registers the tokenizer)
 from s2i_hf.metrics import load_metric
 from s2i_hf.models.asr import CharTokenizer, build_model, build_processor, normalize_text
-from s2i_hf.training.asr import SpecAugment, SpeechSeq2SeqCollator, VocalTractWarp
+from s2i_hf.training.asr import DecoderInputNoise, SpecAugment, SpeechSeq2SeqCollator, VocalTractWarp
 
 
 def test_tokenizer_round_trip_and_special_ids():
@@ -98,6 +98,36 @@ def test_spec_augment_masks_only_in_training():
     with torch.no_grad():
         model(input_features=features, labels=labels)
     assert torch.equal(after[-1], features)
+
+
+def test_decoder_input_noise_replaces_characters_in_training_only_and_keeps_start_and_padding():
+    processor = build_processor()
+    tokenizer = processor.tokenizer
+    model = build_model(processor, d_model=16, encoder_layers=1, decoder_layers=1, attention_heads=2, ffn_dim=32,
+                        conv_channels=16, dropout=0.0)
+    characters = sorted(set(tokenizer.get_vocab().values()) - set(tokenizer.all_special_ids))
+    DecoderInputNoise(0.3, characters, tokenizer.pad_token_id).attach(model)
+    seen = []  # registered after the noise: sees what the decoder reads
+    model.get_decoder().register_forward_pre_hook(lambda m, a, k: seen.append((a[0] if a else k["input_ids"]).clone()),
+                                                  with_kwargs=True)
+    start = model.config.decoder_start_token_id
+    text = torch.tensor(tokenizer("a bird with red wings and a white belly")["input_ids"])
+    ids = torch.cat([torch.tensor([start]), text, torch.full((10,), tokenizer.pad_token_id)]).repeat(64, 1)
+    features = torch.randn(64, 60, 80)
+    torch.manual_seed(0)
+    model.train()
+    model(input_features=features, decoder_input_ids=ids)
+    noisy = seen[-1]
+    changed = noisy != ids
+    assert not changed[:, 0].any() and not changed[:, -10:].any()  # the start token and the padding kept
+    assert 0.2 < changed[:, 1:len(text) + 1].float().mean() < 0.3  # 0.3 drawn, a few drawn as themselves
+    assert set(noisy[changed].tolist()) <= set(characters)
+    model.eval()
+    with torch.no_grad():
+        model(input_features=features, decoder_input_ids=ids)
+    assert torch.equal(seen[-1], ids)
+    with pytest.raises(ValueError, match="--decoder_input_noise"):
+        DecoderInputNoise(1.0, characters, tokenizer.pad_token_id)
 
 
 def test_vocal_tract_warp_moves_a_tone_where_a_shorter_vocal_tract_puts_it_in_training_only():

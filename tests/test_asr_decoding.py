@@ -68,6 +68,22 @@ def test_ctc_prefix_score_of_an_ended_sequence_equals_torch_ctc_loss():
     assert ended == pytest.approx(-loss.item(), abs=1e-6)
 
 
+def test_relaxed_repeats_let_a_doubled_letter_share_a_run_of_frames_and_change_nothing_else():
+    # frames: a a n, peaked, no blank between the two a's: exact CTC can hardly spell "aan", the relaxed scorer can
+    x = np.log(np.full((3, 4), 1e-4))
+    for t, label in enumerate((0, 0, 3)):
+        x[t, label] = np.log(1 - 3e-4)
+    strict, relaxed = CTCPrefixScorer(x, BLANK, EOS), CTCPrefixScorer(x, BLANK, EOS, strict_repeats=False)
+    assert _score_incrementally(strict, (0, 0, 3, EOS))[-1] < -8  # needs a blank frame it does not have
+    assert _score_incrementally(relaxed, (0, 0, 3, EOS))[-1] > -0.1
+    assert _score_incrementally(relaxed, (0, 3, EOS))[-1] == pytest.approx(_score_incrementally(strict, (0, 3, EOS))[-1])
+    # without a doubled letter the two scorers agree exactly
+    y = _log_probs(frames=12, vocab=6, seed=5)
+    for labels in [(0, 3, 4, EOS), (5, 0, 3, 0, EOS)]:
+        assert _score_incrementally(CTCPrefixScorer(y, BLANK, EOS, strict_repeats=False), labels) == pytest.approx(
+            _score_incrementally(CTCPrefixScorer(y, BLANK, EOS), labels), abs=1e-12)
+
+
 @pytest.fixture(scope="module")
 def tiny_asr():
     torch.manual_seed(0)

@@ -21,6 +21,8 @@ def test_per_voice_benchmark_scores_every_clip_once_per_accent_and_names_a_folde
         v["n"] for v in others.values())
     assert sum(v["n"] for v in accents.values()) == sum(v["n"] for v in variants.values()) == scored["engine espeak"]["n"]
     assert scored["accent en-us"]["n"] >= 3 and scored["variant f4"]["n"] >= 3  # the held-out voice en-us+f4
+    wrong = run_recipe(cmd + ["--decodings", "0.5:exact"], expect_failure=True)
+    assert wrong.returncode != 0 and "--decodings '0.5:exact'" in wrong.stderr
     bare = tmp_path / "bare"
     shutil.copytree(speech_corpus, bare, ignore=shutil.ignore_patterns("synthesis.csv"))
     done = run_recipe(cmd[:5] + [bare], expect_failure=True)

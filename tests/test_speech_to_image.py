@@ -302,6 +302,11 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
     for name in ("speech_unseen_voices", "speech_unseen_phrasing"):  # what training never heard, scored
         assert figures[name]["clips"] == 3 and 0.0 <= figures[name]["cer"], name
         assert "both" in figures[name]["attribute_accuracy_256px"]
+        assert "both" in figures[name]["attribute_accuracy_256px_from_text"]  # the same sentences typed
+    # every request names both colours (its bird's class), whatever shape the colour parser can or cannot read
+    phrasing = figures["speech_unseen_phrasing"]
+    assert phrasing["attribute_accuracy_256px"]["captions_naming_both"] == phrasing["clips"]
+    assert phrasing["attribute_accuracy_256px_from_text"]["captions_naming_both"] == phrasing["clips"]
     engines = figures["speech_unseen_engines"]  # other engines' unseen voices, each engine scored on its own
     assert engines["clips"] == 6 and set(engines["by_engine"]) <= {"flite", "festival", "festival-hts"}
     assert sum(e["clips"] for e in engines["by_engine"].values()) == 6

@@ -5,7 +5,9 @@ their text, with the same seeds, judged alike. Compare bundles side by side in o
         --dataset_dir outputs/demo/speech --classifier outputs/demo/attribute_classifier
 
 The clips are the held-out voice's (`--test_speaker`) of the unseen classes (the birds' test classes), all of them
-unless `--max_clips`; the judge is the attribute classifier the demo's report uses. For each bundle: both colours
+unless `--max_clips`; with `--whole`, every clip of a test corpus (the demo's `speech_unseen_*` sets: voices,
+engines and sentence shapes training never heard). A request is scored against the colours its speaker asked for
+(its bird's class, synthesis.csv), a caption against those it names. The judge is the attribute classifier the demo's report uses. For each bundle: both colours
 right (belly and wing as the sentence names them) from speech and from the spoken text at 256 px, with 95 %
 intervals, over the clips whose sentence names both, and the transcripts' CER; the same per kind of sentence
 (`by_phrasing`: captions, requests, ... as the corpus's synthesis.csv records them). Prints one JSON object.
@@ -13,6 +15,7 @@ intervals, over the clips whose sentence names both, and the transcripts' CER; t
 
 from __future__ import annotations
 
+from pathlib import Path
 
 from transformers import pipeline
 
@@ -21,6 +24,7 @@ import s2i_hf  # noqa: F401  (registers the pipeline tasks)
 from s2i_hf.data.caption_attributes import colours_named
 from s2i_hf.data.ljspeech import load_ljspeech, read_synthesis
 from s2i_hf.data.synthetic.domain import class_split
+from s2i_hf.demo_report import requested_colours
 from s2i_hf.metrics import load_metric
 from s2i_hf.metrics.attribute_classifier import AttributeClassifier
 from s2i_hf.metrics.bird_quality import accuracy_against_captions, pil_to_pixels
@@ -34,19 +38,24 @@ def main(argv=None):
     parser.add_argument("--dataset_dir", required=True, help="the demo's speech corpus (LJSpeech format)")
     parser.add_argument("--classifier", required=True, help="attribute classifier (the demo's report judge)")
     parser.add_argument("--test_speaker", default="en-us+f4")
+    parser.add_argument("--whole", action="store_true", help="every clip of --dataset_dir (a test corpus)")
     parser.add_argument("--max_clips", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     judge = AttributeClassifier.from_pretrained(args.classifier)
     test_classes = set(class_split()[1])
-    clips = load_ljspeech(args.dataset_dir, test_speaker=args.test_speaker)["test"]
-    clips = clips.filter(lambda row: row["class_id"] in test_classes)
+    if args.whole:
+        clips = load_ljspeech(args.dataset_dir, validation_fraction=0.0, test_fraction=1.0)["test"]
+    else:
+        clips = load_ljspeech(args.dataset_dir, test_speaker=args.test_speaker)["test"]
+        clips = clips.filter(lambda row: row["class_id"] in test_classes)
     if args.max_clips:
         clips = clips.select(range(min(args.max_clips, len(clips))))
     if len(clips) == 0:
         raise SystemExit(f"--dataset_dir {args.dataset_dir}: no clips of {args.test_speaker} of unseen classes")
-    wanted = [colours_named(text) for text in clips["normalized_text"]]
+    meant = requested_colours(Path(args.dataset_dir), clips["id"])
+    wanted = [m or colours_named(text) for m, text in zip(meant, clips["normalized_text"])]
     naming_both = sum(all(g in named for g in GROUPS) for named in wanted)
     if naming_both == 0:
         raise SystemExit(f"--dataset_dir {args.dataset_dir}: none of the {len(clips)} clips names both colours")

@@ -23,8 +23,10 @@ class SpeechToImageConfig(PreTrainedConfig):
     sampling_rate (`int`, defaults to 16000): the ASR's input rate; any other is resampled.
     max_audio_seconds (`float`, defaults to 30.0): longer audio is refused (one spoken caption is a few seconds).
     silence_rms (`float`, defaults to 1e-3): audio quieter than this (RMS) is silence: empty transcript, no image.
-    asr_beam_size (`int`, defaults to 8), asr_ctc_weight (`float`, defaults to 0.5): joint CTC/attention decoding
+    asr_beam_size (`int`, defaults to 8), asr_ctc_weight (`float`, defaults to 0.4): joint CTC/attention decoding
         of an ASR saved with its CTC head (ctc_head.safetensors); an ASR without one decodes greedily.
+    asr_ctc_strict_repeats (`bool`, defaults to False): True scores doubled letters by exact CTC (letter, blank,
+        letter); False leaves them to the decoder, as the CTC head's 40 ms frames often cannot (decoding.py).
     asr_lm_weight (`float`, defaults to 0.0): above 0, the weight of the character LM saved with the ASR
         (char_lm.json) in that beam search. Off by default: an LM of the training corpus's sentences spells its
         sentence shapes better and freely phrased speech worse (docs/studies/asr.md).
@@ -44,7 +46,8 @@ class SpeechToImageConfig(PreTrainedConfig):
     max_audio_seconds: float = 30.0
     silence_rms: float = 1e-3
     asr_beam_size: int = 8
-    asr_ctc_weight: float = 0.5
+    asr_ctc_weight: float = 0.4
+    asr_ctc_strict_repeats: bool = False
     asr_lm_weight: float = 0.0
     critic_subfolder: str | None = None
     num_candidates: int = 1
@@ -58,6 +61,8 @@ class SpeechToImageConfig(PreTrainedConfig):
         super().__post_init__(**kwargs)
         if not isinstance(self.num_candidates, int) or self.num_candidates < 1:
             raise ValueError(f"num_candidates must be a whole number >= 1, got {self.num_candidates!r}")
+        if not 0.0 <= self.asr_ctc_weight <= 1.0:
+            raise ValueError(f"asr_ctc_weight must be between 0 and 1, got {self.asr_ctc_weight!r}")
 
     def to_dict(self):
         return {**super().to_dict(), "custom_pipelines": CUSTOM_PIPELINES}

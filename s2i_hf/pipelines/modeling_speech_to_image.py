@@ -180,7 +180,8 @@ class SpeechToImageModel(PreTrainedModel):
                 ids = joint_ctc_attention_beam_search(self.asr, self.ctc_head, features, mask,
                                                       beam_size=self.config.asr_beam_size,
                                                       ctc_weight=self.config.asr_ctc_weight, lm=self.char_lm,
-                                                      lm_weight=self.config.asr_lm_weight)
+                                                      lm_weight=self.config.asr_lm_weight,
+                                                      ctc_strict_repeats=self.config.asr_ctc_strict_repeats)
             else:
                 ids = self.asr.generate(features, attention_mask=mask)
             for i, text in zip(speech, self.asr_processor.tokenizer.batch_decode(ids, skip_special_tokens=True)):

@@ -206,6 +206,41 @@ class VocalTractWarp:
         return model.get_encoder().register_forward_pre_hook(self, with_kwargs=True)
 
 
+class DecoderInputNoise:
+    """Teacher forcing with a noisy history: each decoder input character after the start token is replaced, with
+    `probability`, by one drawn uniformly from `token_ids`, training mode only.
+
+    With the true history always given, the decoder learns to continue the sentences it knows from it and rewrites
+    a word it never heard into one it did ("sketch a bird colored red" -> "scate a bird with a red belly",
+    docs/studies/asr.md); with a history it cannot fully trust, it has to read the next character from the
+    encoder. A forward pre-hook on the decoder like SpecAugment's on the encoder: checkpoints stay stock
+    Speech2Text and generation never sees it; the draws come from torch's generator, which the Trainer checkpoints.
+    """
+
+    def __init__(self, probability: float, token_ids: list[int], pad_token_id: int):
+        if not 0 <= probability < 1:
+            raise ValueError(f"--decoder_input_noise must be in [0, 1), got {probability}")
+        if not token_ids:
+            raise ValueError("--decoder_input_noise needs a vocabulary of characters to draw from, got none")
+        self.probability, self.pad_token_id = probability, pad_token_id
+        self.token_ids = torch.as_tensor(token_ids, dtype=torch.long)
+
+    def __call__(self, module, args, kwargs):
+        ids = args[0] if args else kwargs.get("input_ids")
+        if not module.training or ids is None or self.probability == 0:
+            return None
+        replace = (torch.rand(ids.shape) < self.probability).to(ids.device) & (ids != self.pad_token_id)
+        replace[:, 0] = False  # the start token
+        drawn = self.token_ids[torch.randint(len(self.token_ids), ids.shape)].to(ids.device)
+        ids = torch.where(replace, drawn, ids)
+        if args:
+            return (ids, *args[1:]), kwargs
+        return args, {**kwargs, "input_ids": ids}
+
+    def attach(self, model) -> torch.utils.hooks.RemovableHandle:
+        return model.get_decoder().register_forward_pre_hook(self, with_kwargs=True)
+
+
 def build_compute_metrics(tokenizer):
     """`compute_metrics` for Seq2SeqTrainer(predict_with_generate=True): WER and CER from the package modules."""
     wer, cer = load_metric("wer"), load_metric("cer")

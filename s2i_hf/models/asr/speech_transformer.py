@@ -94,12 +94,13 @@ def is_silent(waveform, threshold: float = SILENCE_RMS) -> bool:
 
 @torch.inference_mode()
 def transcribe(model, processor, waveforms: list, sampling_rate: int = 16000, ctc_head: torch.nn.Module | None = None,
-               beam_size: int = 8, ctc_weight: float = 0.5, lm=None, lm_weight: float = 0.0,
-               **generate_kwargs) -> list[str]:
+               beam_size: int = 8, ctc_weight: float = 0.4, lm=None, lm_weight: float = 0.0,
+               ctc_strict_repeats: bool = False, **generate_kwargs) -> list[str]:
     """Transcripts of 16 kHz mono float waveforms (see s2i_hf.data.audio.load_audio), batched as given.
 
     With the model's `ctc_head` (decoding.load_ctc_head), joint CTC/attention beam search (decoding.py); without,
-    the model's own `generate` (greedy attention decoding; `generate_kwargs` go there). `lm` (char_lm.CharNGramLM)
+    the model's own `generate` (greedy attention decoding; `generate_kwargs` go there); `ctc_strict_repeats`:
+    decoding.CTCPrefixScorer. `lm` (char_lm.CharNGramLM)
     at `lm_weight` joins the joint beam search (shallow fusion).
     A silent or empty waveform gets an empty transcript without running the model: an attention decoder
     would otherwise hallucinate a fluent sentence from nothing.
@@ -117,7 +118,8 @@ def transcribe(model, processor, waveforms: list, sampling_rate: int = 16000, ct
     if ctc_head is not None:
         ids = joint_ctc_attention_beam_search(model, ctc_head, features, mask, beam_size=beam_size,
                                               ctc_weight=ctc_weight, max_length=generate_kwargs.get("max_length"),
-                                              lm=lm, lm_weight=lm_weight)
+                                              lm=lm, lm_weight=lm_weight,
+                                              ctc_strict_repeats=ctc_strict_repeats)
     else:
         ids = model.generate(features, attention_mask=mask, **generate_kwargs)
     for i, text in zip(speech, processor.tokenizer.batch_decode(ids, skip_special_tokens=True)):
