@@ -279,9 +279,11 @@ def test_s2i_demo_runs_every_step_to_its_report_and_resumes(tmp_path):
         assert (out / path).is_file(), path
     report = (out / "report.html").read_text()
     assert "never heard in training" in report and "64 px drafts and 256 px images, side by side" in report
-    assert "real vs real floor" in report and "two-sample accuracy" in report
+    assert "real vs real floor" in report and "two-sample accuracy" in report and "the same sentences typed" in report
     accuracy = figures["attribute_accuracy"]
-    assert set(accuracy) == {"speech_64px_draft", "speech_256px", "text_64px_draft", "text_256px"}
+    assert set(accuracy) == {"speech_64px_draft", "speech_256px", "spoken_text_256px", "text_64px_draft", "text_256px"}
+    # every held-out-voice clip scored spoken and typed; a request always names both colours (its bird's class)
+    assert accuracy["speech_256px"]["captions_naming_both"] == accuracy["spoken_text_256px"]["captions_naming_both"]
     assert accuracy["text_256px"]["captions_naming_both"] == figures["text_captions"] >= 1
     realism = figures["realism"]
     for size in ("256px", "64px_drafts"):  # every realism figure beside what it is compared with
