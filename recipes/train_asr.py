@@ -25,9 +25,9 @@ from s2i_hf.data.ljspeech import load_ljspeech
 from s2i_hf.models.asr import build_model, build_processor, load_ctc_head, save_ctc_head
 from s2i_hf.training.arguments import parse_args
 from s2i_hf.training.asr import (
+    DecoderInputNoise,
     HybridCTCSeq2SeqTrainer,
     SpecAugment,
-    DecoderInputNoise,
     SpeechSeq2SeqCollator,
     VocalTractWarp,
     build_compute_metrics,

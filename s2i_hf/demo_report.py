@@ -74,10 +74,12 @@ def draw(out: Path, speech_pipe, text_pipe, report_clips: int, report_captions: 
     splits = load_ljspeech(out / "speech", test_speaker=HELD_OUT_VOICE)
     test_classes = set(class_split()[1])
     unseen = splits["test"].filter(lambda row: row["class_id"] in test_classes)
-    kinds = {clip: row.get("phrasing", "caption") for clip, row in read_synthesis(out / "speech").items()}
+    synthesis = read_synthesis(out / "speech")
+    kinds = {clip: row.get("phrasing", "caption") for clip, row in synthesis.items()}
+    asked = dict(zip(splits["test"]["id"], requested_colours(synthesis, splits["test"]["id"])))
     # a request names both colours however it is phrased (its bird's class); a caption, if the parser reads both.
     # A small corpus may hold no such clip: then any held-out-voice clip of an unseen class, or any
-    naming_both = unseen.filter(lambda row: kinds.get(row["id"], "").startswith("request")
+    naming_both = unseen.filter(lambda row: asked[row["id"]] is not None
                                 or all(g in colours_named(row["normalized_text"]) for g in GROUPS))
     clips = naming_both if len(naming_both) else unseen if len(unseen) else splits["test"]
     clips = clips.select(range(min(report_clips, len(clips))))
@@ -87,7 +89,8 @@ def draw(out: Path, speech_pipe, text_pipe, report_clips: int, report_captions: 
     for i, row in enumerate(clips):
         heard = speech_pipe(row["audio"]["path"], seed=seed + i)
         drawn.rows.append({"id": row["id"], "reference": row["normalized_text"], "transcript": heard["text"],
-                           "phrasing": kinds.get(row["id"], "caption"), "audio": row["audio"]["path"]})
+                           "phrasing": kinds.get(row["id"], "caption"), "audio": row["audio"]["path"],
+                           "meant": asked[row["id"]]})
         drawn.speech_images.append(heard["images"][0] if heard["images"] else Image.new("RGB", (256, 256)))
         drawn.speech_drafts.append(text_pipe(heard["text"], seed=seed + i, height=64)["images"][0] if heard["text"]
                                    else Image.new("RGB", (64, 64)))
@@ -148,9 +151,8 @@ def colour_accuracy(judge, images, texts: list[str], meant: list[dict | None] | 
     return result
 
 
-def colours(out: Path, judge, drawn: Drawn) -> dict:
-    refs = [r["reference"] for r in drawn.rows]
-    meant = requested_colours(out / "speech", [r["id"] for r in drawn.rows])
+def colours(judge, drawn: Drawn) -> dict:
+    refs, meant = [r["reference"] for r in drawn.rows], [r["meant"] for r in drawn.rows]
     return {"speech_64px_draft": colour_accuracy(judge, drawn.speech_drafts, refs, meant),
             "speech_256px": colour_accuracy(judge, drawn.speech_images, refs, meant),
             # the same clips' sentences typed, the same seeds: what hearing them cost
@@ -182,17 +184,16 @@ def realism(net, drawn: Drawn, test, text_pipe, seed: int, diversity_captions: i
     return figures
 
 
-def requested_colours(folder: Path, ids: list[str]) -> list[dict | None]:
-    """Per clip of a synthetic speech corpus, the belly and wing colours its request asked for (a request always
-    names both: its bird's class, synthesis.csv; with or without a sentence of plain English beside it), or None
-    for a clip of another kind (a caption names what it names, read from its text)."""
-    from .data.ljspeech import read_synthesis
+def requested_colours(synthesis: dict[str, dict], ids: list[str]) -> list[dict | None]:
+    """Per clip of a synthetic speech corpus (`synthesis`: its synthesis.csv, as `read_synthesis` reads it), the
+    belly and wing colours its request asked for (a request always names both: its bird's class; with or without a
+    sentence of plain English beside it), or None for a clip of another kind (a caption names what it names, read
+    from its text)."""
     from .data.synthetic.domain import CUB_COLOUR, class_colours
 
-    rows = read_synthesis(folder)
     meant = []
     for clip in ids:
-        row = rows.get(clip)
+        row = synthesis.get(clip)
         if row is None or not row.get("phrasing", "").startswith("request"):
             meant.append(None)
             continue
@@ -206,7 +207,7 @@ def unseen_sets(out: Path, speech_pipe, text_pipe, judge, report_clips: int, see
     sentence shapes, that training never heard (birds of every class: these sets measure the ASR, and the picture
     from what it heard). Beside the colours from speech, the colours from the same sentences typed
     (`attribute_accuracy_256px_from_text`, the same seeds): what is lost between them is lost in hearing."""
-    from .data.ljspeech import load_ljspeech
+    from .data.ljspeech import load_ljspeech, read_synthesis
     from .data.synthetic.engines import engine_of
     from .metrics import load_metric
 
@@ -230,7 +231,7 @@ def unseen_sets(out: Path, speech_pipe, text_pipe, judge, report_clips: int, see
         refs, hyps = data["normalized_text"], [h["text"] for h in heard]
         images = [h["images"][0] if h["images"] else Image.new("RGB", (256, 256)) for h in heard]
         typed = [text_pipe(ref, seed=seed + i)["images"][0] for i, ref in enumerate(refs)]
-        meant = requested_colours(folder, data["id"])
+        meant = requested_colours(read_synthesis(folder), data["id"])
         figures[f"speech_{name}"] = {
             **scored(refs, hyps, images, meant, typed),
             "examples": [{"reference": r, "transcript": h} for r, h in list(zip(refs, hyps))[:3]]}
@@ -349,7 +350,7 @@ def write_report(out: Path, report_clips: int, seed: int, report_captions: int =
     drawn, test = draw(out, speech_pipe, text_pipe, report_clips, report_captions, seed)
     judge, net = load_judges(out, seed)
     figures = {"held_out_voice": {"voice": HELD_OUT_VOICE, "clips": len(drawn.rows), **transcripts(drawn)},
-               "attribute_accuracy": colours(out, judge, drawn), "text_captions": len(drawn.captions),
+               "attribute_accuracy": colours(judge, drawn), "text_captions": len(drawn.captions),
                "realism": realism(net, drawn, test, text_pipe, seed),
                **unseen_sets(out, speech_pipe, text_pipe, judge, report_clips, seed)}
     grid = figures["realism"].pop("_grid")

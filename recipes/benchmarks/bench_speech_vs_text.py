@@ -15,8 +15,6 @@ intervals, over the clips whose sentence names both, and the transcripts' CER; t
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from transformers import pipeline
 
 from s2i_hf import benchmarking
@@ -54,12 +52,12 @@ def main(argv=None):
         clips = clips.select(range(min(args.max_clips, len(clips))))
     if len(clips) == 0:
         raise SystemExit(f"--dataset_dir {args.dataset_dir}: no clips of {args.test_speaker} of unseen classes")
-    meant = requested_colours(Path(args.dataset_dir), clips["id"])
+    recorded = read_synthesis(args.dataset_dir)
+    meant = requested_colours(recorded, clips["id"])
     wanted = [m or colours_named(text) for m, text in zip(meant, clips["normalized_text"])]
     naming_both = sum(all(g in named for g in GROUPS) for named in wanted)
     if naming_both == 0:
         raise SystemExit(f"--dataset_dir {args.dataset_dir}: none of the {len(clips)} clips names both colours")
-    recorded = read_synthesis(args.dataset_dir)
     kinds = [recorded.get(clip, {}).get("phrasing", "caption") for clip in clips["id"]]
     result = {"dataset_dir": args.dataset_dir, "clips": len(clips), "clips_naming_both": naming_both, "bundles": {}}
     for bundle in args.bundles:
